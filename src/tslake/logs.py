@@ -1,0 +1,31 @@
+"""structlog JSON to stderr. Stdout is reserved: the KCL MultiLangDaemon protocol owns it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure_logging(level: str = "INFO", service: str = "tslake") -> structlog.stdlib.BoundLogger:
+    numeric = logging.getLevelName(level.upper())
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s %(levelname)s %(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    return structlog.get_logger()  # type: ignore[no-any-return]
+
+
+def get_logger(**bindings: object) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger().bind(**bindings)  # type: ignore[no-any-return]
