@@ -16,7 +16,12 @@ MAX_RECORD_BYTES = 1024 * 1024  # data plus partition key
 THROTTLE_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException"}
 )
-RETRYABLE_CODES = THROTTLE_CODES | {"InternalFailure", "InternalServerError", "ServiceUnavailable", "KMSThrottlingException"}
+RETRYABLE_CODES = THROTTLE_CODES | {
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "KMSThrottlingException",
+}
 
 Entry = tuple[str, bytes]  # (partition key, data)
 
