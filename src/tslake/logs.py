@@ -24,8 +24,8 @@ def configure_logging(level: str = "INFO", service: str = "tslake") -> structlog
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
-    return structlog.get_logger()  # type: ignore[no-any-return]
+    return structlog.get_logger()
 
 
 def get_logger(**bindings: object) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger().bind(**bindings)  # type: ignore[no-any-return]
+    return structlog.get_logger().bind(**bindings)

@@ -13,9 +13,7 @@ from tslake import aws
 MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * 1024 * 1024
 MAX_RECORD_BYTES = 1024 * 1024  # data plus partition key
-THROTTLE_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException"}
-)
+THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException"})
 RETRYABLE_CODES = THROTTLE_CODES | {
     "InternalFailure",
     "InternalServerError",
@@ -33,6 +31,7 @@ class ProducerError(Exception):
         super().__init__(f"{failed} record(s) not accepted by stream {stream!r} after retries: {error_code}")
         self.failed = failed
         self.error_code = error_code
+        self.result = PutResult()  # what the call did achieve before giving up
 
 
 class RecordTooLargeError(ValueError):
@@ -96,7 +95,12 @@ class KinesisProducer:
     def put(self, entries: Sequence[Entry]) -> PutResult:
         result = PutResult()
         for batch in batches(entries):
-            result.add(self._put_batch(batch))
+            try:
+                result.add(self._put_batch(batch))
+            except ProducerError as exc:
+                result.add(exc.result)
+                exc.result = result
+                raise
         return result
 
     def _backoff(self, attempt: int) -> None:
@@ -140,4 +144,6 @@ class KinesisProducer:
             if not failed:
                 return result
             pending = failed
-        raise ProducerError(self.stream, len(pending), last_code)
+        error = ProducerError(self.stream, len(pending), last_code)
+        error.result = result
+        raise error

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,7 +45,7 @@ def _variable_name(cls: type[BaseSettings], field: str) -> str:
     return f"{prefix}{field}".upper()
 
 
-def parse_settings(cls: type[S], **overrides: object) -> S:
+def parse_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings or raise SettingsError naming the first bad variable."""
     try:
         return cls(**overrides)
@@ -55,7 +55,7 @@ def parse_settings(cls: type[S], **overrides: object) -> S:
         raise SettingsError(_variable_name(cls, field), first["msg"]) from None
 
 
-def load_settings(cls: type[S], **overrides: object) -> S:
+def load_settings(cls: type[S], **overrides: Any) -> S:
     """Build settings at start-up; a bad setting stops the process with exit code 2."""
     try:
         return parse_settings(cls, **overrides)
