@@ -1,0 +1,115 @@
+"""The running endpoint: hypercorn serving `EndpointApp`, state restored at start and saved on stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from pathlib import Path
+
+import structlog
+
+from tslake.local.persistence import MotoState
+from tslake.local.server import EndpointApp
+
+log = structlog.get_logger()
+
+
+class Endpoint:
+    def __init__(
+        self,
+        *,
+        sock: socket.socket,
+        host: str,
+        data_dir: Path | None,
+        snapshot_interval: float = 30.0,
+        kinesis_fix: bool = True,
+    ) -> None:
+        self.sock = sock
+        self.host = host
+        self.port = int(sock.getsockname()[1])
+        self.data_dir = data_dir
+        self.snapshot_interval = snapshot_interval
+        self.kinesis_fix = kinesis_fix
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def run(self) -> int:
+        if self.kinesis_fix:
+            from tslake.local import kinesis_patch
+
+            kinesis_patch.install()
+        state: MotoState | None = None
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            state = MotoState(self.data_dir)
+            restored = state.restore()
+            log.info("moto_state_restored" if restored else "moto_state_fresh", path=str(state.path))
+        from tslake.timestream.service import TimestreamService
+
+        timestream = TimestreamService(self.data_dir)
+        app = EndpointApp(timestream)
+        try:
+            asyncio.run(self._serve(app, state))
+        finally:
+            if state is not None:
+                app.run_in_moto_thread(state.save)
+                log.info("moto_state_saved", path=str(state.path))
+            app.shutdown()
+            timestream.close()
+            with contextlib.suppress(OSError):  # hypercorn may already have closed the listening fd
+                self.sock.close()
+        log.info("endpoint_stopped", url=self.url)
+        return 0
+
+    async def _serve(self, app: EndpointApp, state: MotoState | None) -> None:
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def request_stop(sig: signal.Signals) -> None:
+            if not stop.is_set():
+                log.info("shutdown_requested", signal=sig.name)
+            stop.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, request_stop, sig)
+        config = Config()
+        config.bind = [f"fd://{self.sock.fileno()}"]
+        config.accesslog = None
+        config.errorlog = logging.getLogger("hypercorn.error")
+        config.graceful_timeout = 3.0
+        config.keep_alive_timeout = 75.0
+        tasks = []
+        if state is not None:
+            tasks.append(asyncio.create_task(self._snapshot_loop(app, state)))
+        log.info(
+            "endpoint_listening",
+            url=self.url,
+            data_dir=str(self.data_dir) if self.data_dir else None,
+            kinesis_fix=self.kinesis_fix,
+        )
+        try:
+            await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _snapshot_loop(self, app: EndpointApp, state: MotoState) -> None:
+        save = state.save
+        while True:
+            await asyncio.sleep(self.snapshot_interval)
+            started = time.monotonic()
+            try:
+                await asyncio.wrap_future(app.moto_thread.submit(save))
+            except Exception:  # a failed snapshot must not stop the endpoint; the next one retries
+                log.exception("moto_state_save_failed")
+            else:
+                log.debug("moto_state_saved", seconds=round(time.monotonic() - started, 3))

@@ -1,0 +1,5 @@
+"""Placeholder; replaced by the real patch shortly."""
+
+
+def install() -> None:
+    pass
