@@ -1,0 +1,1 @@
+"""Stream records into time-series store records: layouts, the Version rule and the batch handler."""
