@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 
 from tslake.generator.replica import ReplicaIdentityError, replica_id_from, sensor_ids
@@ -58,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
     )
     totals = Generator(settings, ids, producer, shutdown).run()
     log.info("generator_stopped", **dataclasses.asdict(totals))
-    # One machine-readable line for scripts and tests: exactly what was accepted by Kinesis.
-    print(json.dumps({"generator_totals": dataclasses.asdict(totals)}), file=sys.stderr, flush=True)
     return 0
 
 

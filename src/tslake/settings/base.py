@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "TSLAKE_"
@@ -22,13 +22,24 @@ class SettingsError(Exception):
 class BaseServiceSettings(BaseSettings):
     """What every service has: logging, the metrics endpoint and the shutdown budget."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    # The common fields keep their TSLAKE_* names even where a service uses a longer prefix.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True, populate_by_name=True)
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias=AliasChoices(f"{ENV_PREFIX}LOG_LEVEL")
+    )
     # Loopback unless told otherwise; the Helm chart sets 0.0.0.0 so Prometheus can scrape the pod.
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=9100, ge=0, le=65535, description="0 picks a free port")
-    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+    metrics_host: str = Field(default="127.0.0.1", validation_alias=AliasChoices(f"{ENV_PREFIX}METRICS_HOST"))
+    metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="0 picks a free port",
+        validation_alias=AliasChoices(f"{ENV_PREFIX}METRICS_PORT"),
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, validation_alias=AliasChoices(f"{ENV_PREFIX}SHUTDOWN_TIMEOUT_SECONDS")
+    )
 
 
 S = TypeVar("S", bound=BaseSettings)

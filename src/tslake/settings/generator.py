@@ -24,7 +24,6 @@ class GeneratorSettings(BaseServiceSettings):
     replica_id: int | None = Field(default=None, ge=0, description="default: the pod name's ordinal")
     count: int | None = Field(default=None, ge=1, description="stop after this many records")
     duration_seconds: float | None = Field(default=None, gt=0, description="stop after this long")
-    metrics_port: int = Field(default=9101, ge=0, le=65535)
 
     @property
     def tick_seconds(self) -> float:
