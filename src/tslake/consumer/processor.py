@@ -66,6 +66,8 @@ class BatchProcessor(RecordProcessorBase):
         # The last position that is durable (written by the handler) and the last one checkpointed.
         self.durable: tuple[str, int | None] | None = None
         self.checkpointed: tuple[str, int | None] | None = None
+        # Once a batch was abandoned, later batches must not be written or checkpointed past it.
+        self.abandoned = False
         self._log = get_logger(component="batch_processor", application=application)
 
     # -- the KCL v3 interface -------------------------------------------------------------------------
@@ -81,6 +83,8 @@ class BatchProcessor(RecordProcessorBase):
 
     def process_records(self, process_records_input: Any) -> None:
         assert self.handler is not None and self.shard_id is not None, "initialize was not called"
+        if self.abandoned:
+            raise BatchAbandonedError(f"{self.shard_id}: an earlier batch was abandoned; waiting for shutdown")
         batch = [self._source_record(record) for record in process_records_input.records]
         behind = process_records_input.millis_behind_latest
         if batch:
@@ -145,6 +149,7 @@ class BatchProcessor(RecordProcessorBase):
                 )
             self._sleep(backoff)
             if self._stop.is_set():
+                self.abandoned = True
                 raise BatchAbandonedError(f"stopped retrying a batch of {len(batch)} on {self.shard_id}")
             backoff = min(self._backoff_max, backoff * 2)
 
