@@ -1,0 +1,177 @@
+"""Timeseries functions for DuckDB: the Python side finds, for each requested point, where it falls in the
+series (a binary search per series, which SQL list functions can't do); SQL macros then pick the values,
+so one implementation serves every value type.
+
+A Timestream timeseries is a DuckDB `LIST(STRUCT(time TIMESTAMP_NS, value ...))` sorted by time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from duckdb import sqltypes
+
+_NS = pa.timestamp("ns")
+_LOCF_TYPE = pa.list_(pa.struct([("time", _NS), ("i", pa.int32())]))
+_LINEAR_TYPE = pa.list_(pa.struct([("time", _NS), ("i", pa.int32()), ("j", pa.int32()), ("w", pa.float64())]))
+
+
+def _rows(times: pa.ChunkedArray, points: pa.ChunkedArray) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """Per input row, (series times, points) as int64 nanoseconds, or None where either is NULL."""
+    t_arr = times.combine_chunks().cast(pa.list_(_NS))
+    p_arr = points.combine_chunks().cast(pa.list_(_NS))
+    out: list[tuple[np.ndarray, np.ndarray] | None] = []
+    t_valid, p_valid = t_arr.is_valid().to_pylist(), p_arr.is_valid().to_pylist()
+    t_offsets, p_offsets = t_arr.offsets.to_numpy(), p_arr.offsets.to_numpy()
+    t_flat = t_arr.values.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    p_flat = p_arr.values.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    for row in range(len(t_arr)):
+        if not (t_valid[row] and p_valid[row]):
+            out.append(None)
+            continue
+        out.append(
+            (
+                t_flat[t_offsets[row] : t_offsets[row + 1]],
+                p_flat[p_offsets[row] : p_offsets[row + 1]],
+            )
+        )
+    return out
+
+
+def _build(rows: list[dict[str, np.ndarray] | None], list_type: pa.ListType) -> pa.Array:
+    struct_type = list_type.value_type
+    offsets = [0]
+    columns: dict[str, list[np.ndarray]] = {f.name: [] for f in struct_type}
+    validity = []
+    for row in rows:
+        validity.append(row is not None)
+        if row is None:
+            offsets.append(offsets[-1])
+            continue
+        for name in columns:
+            columns[name].append(row[name])
+        offsets.append(offsets[-1] + len(row["time"]))
+    children = []
+    for f in struct_type:
+        parts = columns[f.name]
+        flat = np.concatenate(parts) if parts else np.array([], dtype=np.int64)
+        if f.type == _NS:
+            children.append(pa.array(flat.astype(np.int64), pa.int64()).cast(_NS))
+        else:
+            children.append(pa.array(flat, f.type))
+    values = pa.StructArray.from_arrays(children, fields=list(struct_type))
+    mask = pa.array([not v for v in validity], pa.bool_())
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+def locf_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
+    """Index (1-based) of the last reading at or before each point; points before the first reading drop."""
+    rows: list[dict[str, np.ndarray] | None] = []
+    for row in _rows(times, points):
+        if row is None:
+            rows.append(None)
+            continue
+        t, p = row
+        idx = np.searchsorted(t, p, side="right")
+        keep = idx > 0
+        rows.append({"time": p[keep], "i": idx[keep].astype(np.int32)})
+    return _build(rows, _LOCF_TYPE)
+
+
+def linear_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
+    """For each point inside the series' range: the two bracketing readings and the weight of the second.
+    Points outside [first, last] reading are dropped, as Timestream does."""
+    rows: list[dict[str, np.ndarray] | None] = []
+    for row in _rows(times, points):
+        if row is None:
+            rows.append(None)
+            continue
+        t, p = row
+        if len(t) == 0:
+            rows.append({"time": p[:0], "i": p[:0].astype(np.int32), "j": p[:0].astype(np.int32),
+                         "w": p[:0].astype(np.float64)})
+            continue
+        keep = (p >= t[0]) & (p <= t[-1])
+        p = p[keep]
+        hi = np.searchsorted(t, p, side="left")  # first reading at or after the point (0-based)
+        exact = t[np.minimum(hi, len(t) - 1)] == p
+        lo = np.where(exact, hi, hi - 1)
+        hi = np.where(exact, hi, hi)
+        span = (t[hi] - t[lo]).astype(np.float64)
+        weight = np.where(span > 0, (p - t[lo]).astype(np.float64) / np.where(span > 0, span, 1.0), 0.0)
+        rows.append({"time": p, "i": (lo + 1).astype(np.int32), "j": (hi + 1).astype(np.int32), "w": weight})
+    return _build(rows, _LINEAR_TYPE)
+
+
+def exact_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
+    """Index (1-based) of a reading exactly at each point, 0 where there is none (INTERPOLATE_FILL)."""
+    rows: list[dict[str, np.ndarray] | None] = []
+    for row in _rows(times, points):
+        if row is None:
+            rows.append(None)
+            continue
+        t, p = row
+        idx = np.searchsorted(t, p, side="left")
+        found = (idx < len(t)) & (t[np.minimum(idx, max(len(t) - 1, 0))] == p) if len(t) else np.zeros(len(p), bool)
+        rows.append({"time": p, "i": np.where(found, idx + 1, 0).astype(np.int32)})
+    return _build(rows, _LOCF_TYPE)
+
+
+_TIMES = "list_transform(ts, lambda x: CAST(x.time AS TIMESTAMP_NS))"
+_POINTS = "CAST(pts AS TIMESTAMP_NS[])"
+
+MACROS = {
+    "__ts_now": ("()", "CAST(now() AS TIMESTAMP_NS)"),
+    "__ts_ago": ("(ns)", "make_timestamp_ns(epoch_ns(CAST(now() AS TIMESTAMP_NS)) - ns)"),
+    "__ts_interval_ns": ("(i)", "CAST(round(epoch(i) * 1000000000) AS BIGINT)"),
+    # Timestream's aggregate: (time, value) pairs sorted by time; NULL values are left out.
+    "__ts_create_time_series": (
+        "(t, v)",
+        "list({'time': CAST(t AS TIMESTAMP_NS), 'value': v} ORDER BY t) FILTER (WHERE v IS NOT NULL)",
+    ),
+    "__ts_sequence": (
+        "(a, b, step_ns)",
+        "list_transform(range(0, (epoch_ns(b) - epoch_ns(a)) // step_ns + 1), "
+        "lambda k: make_timestamp_ns(epoch_ns(a) + k * step_ns))",
+    ),
+    "__ts_bin": (
+        "(t, step_ns)",
+        "make_timestamp_ns(epoch_ns(t) - (((epoch_ns(t) % step_ns) + step_ns) % step_ns))",
+    ),
+    "__ts_interpolate_locf": (
+        "(ts, pts)",
+        f"list_transform(__ts_locf_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': ts[r.i].value}})",
+    ),
+    "__ts_interpolate_linear": (
+        "(ts, pts)",
+        f"list_transform(__ts_linear_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': "
+        "CAST(ts[r.i].value AS DOUBLE) + (CAST(ts[r.j].value AS DOUBLE) - CAST(ts[r.i].value AS DOUBLE)) * r.w})",
+    ),
+    "__ts_interpolate_fill": (
+        "(ts, pts, fill)",
+        f"list_transform(__ts_exact_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': "
+        "CASE WHEN r.i > 0 THEN ts[r.i].value ELSE fill END})",
+    ),
+}
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    ns_list = duckdb.list_type(sqltypes.TIMESTAMP_NS)
+    locf = duckdb.list_type(duckdb.struct_type({"time": sqltypes.TIMESTAMP_NS, "i": sqltypes.INTEGER}))
+    linear = duckdb.list_type(
+        duckdb.struct_type(
+            {"time": sqltypes.TIMESTAMP_NS, "i": sqltypes.INTEGER, "j": sqltypes.INTEGER, "w": sqltypes.DOUBLE}
+        )
+    )
+    functions: list[tuple[str, Callable[..., pa.Array], object]] = [
+        ("__ts_locf_index", locf_index, locf),
+        ("__ts_linear_index", linear_index, linear),
+        ("__ts_exact_index", exact_index, locf),
+    ]
+    for name, function, return_type in functions:
+        con.create_function(name, function, [ns_list, ns_list], return_type, type="arrow")  # type: ignore[arg-type]
+    for name, (params, body) in MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}{params} AS {body}")
