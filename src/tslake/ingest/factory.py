@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tslake import aws
 from tslake.consumer import HandlerFactory, RecordHandler, ShardContext
 from tslake.deadletter import DeadLetterWriter
 from tslake.ingest.handler import RawIngestHandler
@@ -17,9 +18,16 @@ SERVICE = "raw-ingest"
 def build_sink(settings: RawIngestSettings) -> TimeSeriesSink:
     if settings.sink == "null":
         return NullSink()
+    client = aws.client(
+        "timestream-write",
+        max_attempts=1,  # the sink's own retry loop owns backoff
+        max_pool_connections=max(settings.write_concurrency, 10),
+        region_name=settings.region,
+    )
     return TimestreamSink(
         settings.timestream_database,
         settings.timestream_table,
+        client=client,
         concurrency=settings.write_concurrency,
         batch_size=settings.write_batch_size,
         max_attempts=settings.write_max_attempts,
@@ -34,7 +42,10 @@ def handler_factory(
     """The sink's thread pool bounds WriteRecords calls in flight for the whole process, across shards."""
     the_sink = sink or build_sink(settings)
     writer = dead_letters or DeadLetterWriter(
-        settings.lake_bucket, SERVICE, concurrency=settings.dead_letter_concurrency
+        settings.lake_bucket,
+        SERVICE,
+        aws.client("s3", max_pool_connections=max(settings.dead_letter_concurrency, 10), region_name=settings.region),
+        concurrency=settings.dead_letter_concurrency,
     )
     layout = get_layout(settings.table_layout)
 
