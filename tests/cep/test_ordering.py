@@ -42,7 +42,7 @@ def test_negative_lateness_is_refused() -> None:
 def test_streaming_with_bounded_disorder_equals_offline_replay() -> None:
     """Disorder smaller than the lateness changes nothing: the service's path and `replay` agree."""
     rows = readings(200, shuffle=False)
-    events = [(str(r["sensor_id"]), int(r["event_time"]), str(r["status"]), float(r["temperature"])) for r in rows]  # type: ignore[call-overload]
+    events = [(str(r["sensor_id"]), int(r["event_time"]), str(r["status"]), float(r["temperature"])) for r in rows]
     expected = sorted(e.to_json() for e in replay_events(list(events)))
     rng = random.Random(3)
     # Delay each reading by up to 2 s of arrival; one sensor's readings with equal event_time share the
@@ -53,7 +53,7 @@ def test_streaming_with_bounded_disorder_equals_offline_replay() -> None:
     arrival = sorted(events, key=lambda e: e[1] + delay[(e[0], e[1])])
     assert arrival != sorted(events, key=lambda e: e[1])
     buf, engine = EventTimeBuffer(lateness_ms=2001), PatternEngine()
-    got = []
+    got: list[bytes] = []
     for event in arrival:
         assert buf.add(*event)
         got.extend(to_cep_event(m).to_json() for m in engine.process(buf.release()))

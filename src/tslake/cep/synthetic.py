@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from typing import Any
 
 BASE_MS = 1_764_000_000_000
 E, K, W = "ERROR", "OK", "WARNING"
@@ -17,11 +18,13 @@ E, K, W = "ERROR", "OK", "WARNING"
 # (name, [(offset ms, status, temperature), ...]) in event-time order.
 EDGE_CASES: list[tuple[str, list[tuple[int, str, float]]]] = [
     ("one_b", [(0, E, 170), (1000, K, 50), (2000, E, 171)]),
-    ("five_b", [(0, E, 170)] + [(i * 1000, K, 40 + i) for i in range(1, 6)] + [(6000, E, 165)]),
-    ("six_b", [(0, E, 170)] + [(i * 1000, W, 140 + i) for i in range(1, 7)] + [(7000, E, 165)]),
+    ("five_b", [(0, E, 170.0)] + [(i * 1000, K, 40.0 + i) for i in range(1, 6)] + [(6000, E, 165)]),
+    ("six_b", [(0, E, 170.0)] + [(i * 1000, W, 140.0 + i) for i in range(1, 7)] + [(7000, E, 165)]),
     (
         "six_b_then_match",
-        [(0, E, 170)] + [(i * 1000, K, 20 + i) for i in range(1, 7)] + [(7000, E, 165), (8000, K, 30), (9000, E, 166)],
+        [(0, E, 170.0)]
+        + [(i * 1000, K, 20.0 + i) for i in range(1, 7)]
+        + [(7000, E, 165), (8000, K, 30), (9000, E, 166)],
     ),
     ("c_at_59_9", [(0, E, 170), (1000, K, 50), (59_900, E, 171)]),
     ("c_at_59_999", [(0, E, 170), (1000, K, 50), (59_999, E, 171)]),
@@ -81,10 +84,10 @@ def sequences(count: int, seed: int = 20261128) -> Iterator[tuple[str, list[tupl
         yield f"rand-{i:05d}", _random_sequence(rng)
 
 
-def readings(count: int, seed: int = 20261128, shuffle: bool = True) -> list[dict[str, object]]:
+def readings(count: int, seed: int = 20261128, shuffle: bool = True) -> list[dict[str, Any]]:
     """All readings of `sequences(count, seed)`, each sequence at its own base time, shuffled by seed."""
     rng = random.Random(seed + 1)
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for sensor, rows in sequences(count, seed):
         base = BASE_MS + rng.randint(0, 3_600_000)
         out.extend(
@@ -96,7 +99,7 @@ def readings(count: int, seed: int = 20261128, shuffle: bool = True) -> list[dic
     return out
 
 
-def write_jsonl(rows: list[dict[str, object]], path: str) -> None:
+def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
     with open(path, "w") as f:
         for row in rows:
             f.write(json.dumps(row, separators=(",", ":")) + "\n")
