@@ -35,6 +35,8 @@ GLUE_DATABASE = "tslake_lake"
 RAW_INGEST_APP = "tslake-raw-ingest"
 CEP_INGEST_APP = "tslake-cep-ingest"
 CEP_APP = "tslake-cep"
+# DynamoDB table holding the cep service's per-shard engine state (partial matches), written before each checkpoint.
+CEP_STATE_TABLE = "tslake-cep-state"
 
 # The local endpoint
 LOCAL_HOST = "127.0.0.1"
