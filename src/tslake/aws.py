@@ -3,6 +3,7 @@ which boto3 honours itself, so the same code talks to the local endpoint and to 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -16,4 +17,9 @@ def client(service: str, *, max_pool_connections: int = 10, max_attempts: int = 
         connect_timeout=5,
         read_timeout=30,
     )
+    if "endpoint_url" not in kwargs:
+        # The same variables boto3 reads, passed explicitly: botocore skips endpoint discovery (which
+        # Timestream requires in AWS, and which would send it to https://<discovered host>) only then.
+        variable = "AWS_ENDPOINT_URL_" + service.upper().replace("-", "_")
+        kwargs["endpoint_url"] = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL") or None
     return boto3.session.Session().client(service, config=config, **kwargs)  # type: ignore[call-overload]

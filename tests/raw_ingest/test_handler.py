@@ -82,7 +82,7 @@ def test_store_outage_raises_so_nothing_is_checkpointed_and_the_retry_writes_eve
         sink = TimestreamSink(
             DB,
             table,
-            client=aws_client("timestream-write", max_attempts=1, endpoint_url=proxy.url),
+            client=aws_client("timestream-write", max_attempts=0, endpoint_url=proxy.url),
             max_attempts=2,
             backoff_base_seconds=0.001,
         )

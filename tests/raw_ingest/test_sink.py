@@ -30,7 +30,7 @@ def _points(n: int, now_ms: int, version: int = 1) -> list[Point]:
 
 
 def _sink(table: str, url: str | None = None, **kwargs: Any) -> TimestreamSink:
-    client = aws_client("timestream-write", max_attempts=1, endpoint_url=url) if url else None
+    client = aws_client("timestream-write", max_attempts=0, endpoint_url=url) if url else None
     return TimestreamSink(DB, table, client=client, backoff_base_seconds=0.001, backoff_max_seconds=0.01, **kwargs)
 
 

@@ -20,7 +20,7 @@ def build_sink(settings: RawIngestSettings) -> TimeSeriesSink:
         return NullSink()
     client = aws.client(
         "timestream-write",
-        max_attempts=1,  # the sink's own retry loop owns backoff
+        max_attempts=0,  # the sink's own retry loop owns backoff
         max_pool_connections=max(settings.write_concurrency, 10),
         region_name=settings.region,
     )

@@ -104,9 +104,9 @@ class TimestreamSink(TimeSeriesSink):
         self.backoff_base = backoff_base_seconds
         self.backoff_max = backoff_max_seconds
         self._sleep = sleep
-        # Our own retry loop owns backoff, so botocore's is off (max_attempts=1).
+        # Our own retry loop owns backoff, so botocore's is off (retries max_attempts=0).
         self._client = client or aws.client(
-            "timestream-write", max_attempts=1, max_pool_connections=max(concurrency, 10)
+            "timestream-write", max_attempts=0, max_pool_connections=max(concurrency, 10)
         )
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="timestream-write")
         self._latency = metrics.WRITE_SECONDS.labels(table=table)
