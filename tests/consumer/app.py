@@ -24,19 +24,25 @@ class AppSettings(ConsumerSettings):
     sink_table: str
     # Fail the first N calls to handle() per shard, to exercise retry-without-checkpoint.
     fail_first_batches: int = 0
+    # print() inside handle(): under the KCL driver this must not reach the protocol stream.
+    print_noise: bool = False
 
 
 class DynamoHandler:
-    def __init__(self, context: ShardContext, table: str, fail_first: int) -> None:
+    def __init__(self, context: ShardContext, settings: AppSettings) -> None:
         self.context = context
-        self.table = table
-        self.fail_left = fail_first
+        self.table = settings.sink_table
+        self.fail_left = settings.fail_first_batches
+        self.driver = settings.consumer_driver
+        self.print_noise = settings.print_noise
         self.dynamodb: Any = client("dynamodb")
 
     def handle(self, batch: Sequence[SourceRecord]) -> None:
         if self.fail_left > 0:
             self.fail_left -= 1
             raise ConnectionError("injected store outage")
+        if self.print_noise:
+            print(f"noise from handle() on {self.context.shard_id}")
         start = time.time_ns()
         items = [
             {
@@ -47,6 +53,7 @@ class DynamoHandler:
                         "partition_key": {"S": r.partition_key},
                         "order": {"N": str(start + i)},
                         "pid": {"N": str(os.getpid())},
+                        "driver": {"S": self.driver},
                     }
                 }
             }
@@ -65,7 +72,7 @@ def main() -> int:
     shutdown = Shutdown().install()
 
     def factory(context: ShardContext) -> RecordHandler:
-        return DynamoHandler(context, settings.sink_table, settings.fail_first_batches)
+        return DynamoHandler(context, settings)
 
     return run_consumer(settings, factory, shutdown)
 
