@@ -1,0 +1,23 @@
+# Helm chart tooling (~250 MB) in its own venv: the Helm v4 SDK through ctypes (no helm binary) and the
+# offline Kubernetes schemas. `make test` builds it first, because tests/deploy/ renders charts/tslake.
+HELM_VENV := .venv-helm
+
+$(HELM_VENV)/.installed: requirements/helm.txt
+	@test -x $(HELM_VENV)/bin/python || $(PY) -m venv $(HELM_VENV)
+	$(HELM_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(HELM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/helm.txt
+	@touch $@
+
+.PHONY: helm-venv helm-render
+helm-venv: $(HELM_VENV)/.installed
+
+# Render the chart with its defaults (plus HELM_VALUES='{"json": "overrides"}'), validated, to stdout.
+HELM_VALUES ?= {}
+helm-render: $(HELM_VENV)/.installed
+	@echo '{"chart": "charts/tslake", "cases": {"render": $(HELM_VALUES)}}' \
+	  | $(HELM_VENV)/bin/python tests/deploy/helm_tool.py \
+	  | $(HELM_VENV)/bin/python -c 'import json,sys; c=json.load(sys.stdin)["cases"]["render"]; \
+	    print(c.get("error") or "\n---\n".join(c["manifests"][k] for k in sorted(c["manifests"]) if k.endswith(".yaml"))); \
+	    [print("INVALID:", p, file=sys.stderr) for p in c.get("validation", [])]'
+
+TOOL_VENVS += $(HELM_VENV)/.installed
