@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from tslake import names
@@ -15,6 +16,13 @@ def fresh_table(endpoint: Any, prefix: str, memory_hours: int = names.RAW_TABLE_
         DatabaseName=names.TIMESTREAM_DATABASE, TableName=table, RetentionProperties=retention
     )
     return table
+
+
+def epoch_ms(timestamp: str) -> int:
+    """A Timestream `time` value ('2026-11-28 01:02:03.123000000', UTC) in epoch milliseconds."""
+    whole, _, fraction = timestamp.partition(".")
+    seconds = datetime.strptime(whole, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    return int(seconds) * 1000 + int((fraction + "000")[:3])
 
 
 def _scalar(datum: dict[str, Any]) -> str | None:

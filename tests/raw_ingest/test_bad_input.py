@@ -28,7 +28,7 @@ from tslake.producer import KinesisProducer
 from tslake.schema import SensorReading, parse_reading
 
 from .garbage import mixed_input
-from .helpers import fresh_table, query_rows
+from .helpers import epoch_ms, fresh_table, query_rows
 
 DB = names.TIMESTREAM_DATABASE
 GOOD = 480
@@ -166,10 +166,10 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_every_good_record_is_wri
     }
     rows = query_rows(
         endpoint,
-        f'SELECT sensor_id, status, to_milliseconds(time), measure_value::double FROM "{DB}"."{table}" '
+        f'SELECT sensor_id, status, time, measure_value::double FROM "{DB}"."{table}" '
         f"WHERE measure_name = 'temperature' AND sensor_id <> '{conflict.sensor_id}'",
     )
-    stored = {(r[0], r[1], int(r[2] or 0), float(r[3] or "nan")) for r in rows}
+    stored = {(r[0], r[1], epoch_ms(r[2] or ""), float(r[3] or "nan")) for r in rows}
     assert len(rows) == GOOD
     assert stored == good
 

@@ -98,7 +98,8 @@ def test_store_outage_raises_so_nothing_is_checkpointed_and_the_retry_writes_eve
 
 def test_dead_letter_bucket_outage_raises_instead_of_losing_the_bad_record(endpoint: Any) -> None:
     stream = f"dlq-down-{uuid.uuid4().hex[:8]}"
-    handler = _handler("not_written_to", "raw", stream, dead_letters=DeadLetterWriter("no-such-bucket", "raw-ingest-test"))
+    broken = DeadLetterWriter("no-such-bucket", "raw-ingest-test")
+    handler = _handler("not_written_to", "raw", stream, dead_letters=broken)
     with pytest.raises(DeadLetterUnavailableError, match="no-such-bucket"):
         handler.handle(_records([b"not json"], stream))
 
