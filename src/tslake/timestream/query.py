@@ -193,7 +193,7 @@ class QueryEngine:
         self.before_query()
         try:
             with self.store.locked() as con:
-                table = con.execute(sql).to_arrow_table()
+                table = con.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             message = str(exc).split("\n")[0]
             raise ValidationError(f"Query failed: {message}") from None

@@ -4,7 +4,7 @@ that shows it with Timestream's columns.
 Layout (all inside one DuckDB database, file or memory):
 - `__tslake.databases` / `__tslake.tables`: the catalog, so it survives a restart.
 - `__tslake.t<id>`: the data of one table. Columns are the Timestream columns (dimensions, `measure_name`,
-  `time` as TIMESTAMP_NS, `measure_value::<type>` and multi-measure columns) plus three hidden columns for
+  `time` as TIMESTAMP_NS, `measure_value::<type>` and multi-measure columns) plus two hidden columns for
   version semantics. The schema grows with ALTER TABLE ADD COLUMN as new dimensions and measures arrive.
 - `"<database>"."<table>"`: a view with only the Timestream columns in Timestream's order; queries read it.
 """
@@ -25,8 +25,7 @@ DB_FILE_NAME = "timestream.duckdb"
 INTERNAL_SCHEMA = "__tslake"
 SERIES_COLUMN = "__tslake_series"
 VERSION_COLUMN = "__tslake_version"
-FINGERPRINT_COLUMN = "__tslake_fp"
-HIDDEN_COLUMNS = (SERIES_COLUMN, VERSION_COLUMN, FINGERPRINT_COLUMN)
+HIDDEN_COLUMNS = (SERIES_COLUMN, VERSION_COLUMN)
 RESERVED_PREFIXES = ("__tslake", "measure_value::")
 FIXED_COLUMNS = ("measure_name", "time")
 
@@ -93,7 +92,7 @@ class Store:
         self.execute(
             f"CREATE TABLE IF NOT EXISTS {self.data_table(table_id)} ("
             f"measure_name VARCHAR NOT NULL, time TIMESTAMP_NS NOT NULL, "
-            f"{SERIES_COLUMN} VARCHAR NOT NULL, {VERSION_COLUMN} BIGINT NOT NULL, {FINGERPRINT_COLUMN} VARCHAR)"
+            f"{SERIES_COLUMN} VARCHAR NOT NULL, {VERSION_COLUMN} BIGINT NOT NULL)"
         )
 
     def add_column(self, table_id: int, name: str, duckdb_type: str) -> None:
