@@ -50,7 +50,9 @@ def main() -> int:
     for name, values in request["cases"].items():
         try:
             manifests = chart.render(
-                values, name=request.get("release", "tslake"), namespace=request.get("namespace", "tslake"),
+                values,
+                name=request.get("release", "tslake"),
+                namespace=request.get("namespace", "tslake"),
                 is_install=True,
             )
         except helm.HelmError as exc:

@@ -1,0 +1,123 @@
+"""The consumer liveness probe, run as the kubelet runs it, against a real Prometheus endpoint on loopback.
+
+The script is taken from the rendered ConfigMap (what a pod mounts); the metrics are served by
+prometheus_client with the consumer metric names from `tslake.metrics.consumer`. Also: every series the
+Grafana dashboard plots is one the services export.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, Gauge, start_http_server
+from prometheus_client.core import REGISTRY
+
+from tests.deploy.conftest import Rendered
+from tslake.metrics import consumer as consumer_metrics
+
+
+class ConsumerMetrics:
+    """A consumer's metrics endpoint whose values the test sets."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.last_success = Gauge(consumer_metrics.LAST_SUCCESS._name, "last", ["application"], registry=self.registry)
+        self.shards = Gauge(consumer_metrics.SHARDS_OWNED._name, "shards", ["application"], registry=self.registry)
+        server, thread = start_http_server(0, addr="127.0.0.1", registry=self.registry)
+        self.server, self.thread = server, thread
+        self.port = int(server.server_port)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def probe_script(default: Rendered, tmp_path: Path) -> Path:
+    path = tmp_path / "consumer_liveness.py"
+    path.write_text(default.get("ConfigMap", "tslake-probes")["data"]["consumer_liveness.py"])
+    return path
+
+
+@pytest.fixture
+def metrics() -> Iterator[ConsumerMetrics]:
+    served = ConsumerMetrics()
+    yield served
+    served.stop()
+
+
+def probe(script: Path, port: int, max_seconds: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(script), f"--port={port}", f"--max-seconds={max_seconds}", "--timeout=5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_liveness_passes_while_batches_complete_and_fails_when_stalled(
+    probe_script: Path, metrics: ConsumerMetrics
+) -> None:
+    metrics.shards.labels("tslake-raw-ingest").set(2)
+    metrics.last_success.labels("tslake-raw-ingest").set(time.time() - 5)
+    healthy = probe(probe_script, metrics.port)
+    assert healthy.returncode == 0, healthy.stderr
+    assert "since the last successful batch" in healthy.stderr
+
+    metrics.last_success.labels("tslake-raw-ingest").set(time.time() - 1000)
+    stalled = probe(probe_script, metrics.port)
+    assert stalled.returncode == 1
+    assert "stalled: 1000s since the last successful batch (limit 600s)" in stalled.stderr
+
+
+def test_liveness_spares_a_standby_worker_without_shards(probe_script: Path, metrics: ConsumerMetrics) -> None:
+    metrics.shards.labels("tslake-cep-ingest").set(0)
+    metrics.last_success.labels("tslake-cep-ingest").set(time.time() - 10_000)
+    standby = probe(probe_script, metrics.port)
+    assert standby.returncode == 0, standby.stderr
+    assert "owns no shard" in standby.stderr
+
+
+def test_liveness_fails_when_the_metrics_endpoint_is_gone(probe_script: Path, metrics: ConsumerMetrics) -> None:
+    port = metrics.port
+    metrics.stop()
+    gone = probe(probe_script, port)
+    assert gone.returncode == 1
+    assert "unreachable" in gone.stderr
+
+
+def test_dashboard_plots_only_exported_series(dashboard: dict[str, object]) -> None:
+    # Every series name the services define (counters gain _total, histograms _bucket/_sum/_count).
+    import tslake.metrics.cep  # the imports register their metrics
+    import tslake.metrics.generator
+    import tslake.metrics.ingest  # noqa: F401
+    from tslake.metrics import exporter
+
+    exported: set[str] = set()
+    for registry in (REGISTRY, exporter.REGISTRY):
+        for family in registry.collect():
+            # A labelled metric has no samples until first used: take its declared name too.
+            exported.add(f"{family.name}_total" if family.type == "counter" else family.name)
+            exported.update(sample.name for sample in family.samples)
+    exported.add("tslake_consumer_seconds_since_last_batch")  # computed at scrape time by the supervisor
+
+    panels = dashboard["panels"]
+    assert isinstance(panels, list) and panels
+    used = {name for panel in panels for t in panel["targets"] for name in re.findall(r"tslake_\w+", t["expr"])}
+    assert used, "the dashboard plots nothing"
+    assert used - exported == set()
+
+
+@pytest.fixture
+def dashboard(full: Rendered) -> dict[str, object]:
+    dashboard: dict[str, object] = json.loads(full.get("ConfigMap", "tslake-dashboard")["data"]["tslake.json"])
+    return dashboard
