@@ -6,6 +6,8 @@ Dead letters (bad records, late events) are counted by `tslake.deadletter.DeadLe
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_IN = Counter("tslake_cep_events_in_total", "Source records received from the input stream")
@@ -32,7 +34,5 @@ STATE_SAVE_SECONDS = Histogram(
 
 def shard_closed(shard_id: str) -> None:
     for gauge in (OPEN_PARTIALS, BUFFERED, STATE_BYTES):
-        try:
+        with contextlib.suppress(KeyError):
             gauge.remove(shard_id)
-        except KeyError:
-            pass

@@ -42,7 +42,7 @@ class ShardState:
         buffer.max_seen = doc["max_seen"]
         buffer.watermark = doc["watermark"]
         buffer.counter = doc["counter"]
-        buffer.pending = [tuple(p) for p in doc["pending"]]  # type: ignore[misc]
+        buffer.pending = [tuple(p) for p in doc["pending"]]
         heapq.heapify(buffer.pending)
         engine = PatternEngine()
         engine.partials = {k: list(v) for k, v in doc["partials"].items()}
