@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tslake.timestream import address
 from tslake.timestream.catalog import Catalog
 from tslake.timestream.errors import TimestreamError, UnknownOperationError, ValidationError
 from tslake.timestream.query import QueryEngine
@@ -54,6 +55,8 @@ class TimestreamService:
 
     def __init__(self, data_dir: Path | None = None) -> None:
         self.data_dir = data_dir
+        # The URL DescribeEndpoints returns (see address.py); the endpoint may set it once it listens.
+        self.endpoint_url: str | None = None
         latency_ms = float(os.environ.get(LATENCY_ENV, "0") or 0)
         self.store = Store(data_dir)
         self.catalog = Catalog(self.store)
@@ -153,10 +156,15 @@ class TimestreamService:
         self.catalog.delete_table(r.get("DatabaseName"), r.get("TableName"))
         return {}
 
-    @staticmethod
-    def _describe_endpoints(_r: dict[str, Any]) -> dict[str, Any]:
-        address = os.environ.get("TSLAKE_LOCAL_TIMESTREAM_ADDRESS", "127.0.0.1")
-        return {"Endpoints": [{"Address": address, "CachePeriodInMinutes": ENDPOINT_CACHE_MINUTES}]}
+    def _describe_endpoints(self, _r: dict[str, Any]) -> dict[str, Any]:
+        if self.endpoint_url is None:
+            self.endpoint_url = address.advertised_url()
+        if self.endpoint_url is None:
+            raise TimestreamError(
+                "The local engine does not know the URL it is served on: set TimestreamService.endpoint_url "
+                f"or {address.ADDRESS_ENV}, or pass endpoint_url= to the client"
+            )
+        return {"Endpoints": [{"Address": self.endpoint_url, "CachePeriodInMinutes": ENDPOINT_CACHE_MINUTES}]}
 
     def _set_tags(self, arn: str, tags: Any) -> None:
         if tags is None:
