@@ -99,7 +99,8 @@ def _rewrite_function(node: exp.Anonymous) -> exp.Expression:
     conversions: dict[str, Callable[[exp.Expression], exp.Expression]] = {
         "FROM_MILLISECONDS": lambda a: _fn("make_timestamp_ns", exp.Mul(this=a, expression=exp.Literal.number(1_000_000))),
         "FROM_NANOSECONDS": lambda a: _fn("make_timestamp_ns", a),
-        "TO_MILLISECONDS": lambda a: _fn("epoch_ms", a),
+        # DuckDB's epoch_ms() fails on TIMESTAMP_NS; integer division keeps it exact.
+        "TO_MILLISECONDS": lambda a: exp.IntDiv(this=_fn("epoch_ns", a), expression=exp.Literal.number(1_000_000)),
         "TO_NANOSECONDS": lambda a: _fn("epoch_ns", a),
         "TO_UNIXTIME": lambda a: _fn("epoch", a),
     }

@@ -128,12 +128,21 @@ def column_type(t: pa.DataType) -> tuple[dict[str, Any], Encoder, pa.DataType]:
     raise ValidationError(f"Result column type {t} is not supported by the local Timestream engine")
 
 
+def _with_ns(t: pa.DataType) -> pa.DataType:
+    """The same type with every timestamp in nanoseconds (DuckDB returns TIMESTAMP as microseconds)."""
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("ns")
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return pa.list_(_with_ns(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _with_ns(f.type)) for f in t])
+    return t
+
+
 def _cast_for_reading(array: pa.ChunkedArray, read: pa.DataType) -> pa.ChunkedArray:
     if array.type.equals(read):
         return array
-    if pa.types.is_time(read):
-        return array.cast(read)
-    return array.cast(read, safe=False)
+    return array.cast(_with_ns(array.type), safe=False).cast(read, safe=False)
 
 
 @dataclass
