@@ -23,13 +23,21 @@ SENSORS = 20
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.5) -> Any:
     """A guard against hanging, not a speed assertion: fail with `what` if it never happens."""
     deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while True:
         value = predicate()
         if value:
+            if os.environ.get("TSLAKE_TEST_TIMING"):
+                print(f"[{time.strftime('%X')}] {what}: {time.monotonic() - started:.1f}s", flush=True)
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(poll)
+
+
+def mark(label: str) -> None:
+    if os.environ.get("TSLAKE_TEST_TIMING"):
+        print(f"[{time.strftime('%X')}] {label}", flush=True)
 
 
 def payload(record_id: int) -> tuple[str, bytes]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.consumer.scenario import Scenario, assert_exactly_once, wait_until
+from tests.consumer.scenario import Scenario, assert_exactly_once, mark, wait_until
 from tslake.local.process import EndpointProcess
 
 GRACE_S = 8.0  # TSLAKE_SHUTDOWN_GRACE_MILLIS in the scenario
@@ -29,7 +29,9 @@ def scenario(endpoint: EndpointProcess, tmp_path: Path) -> Iterator[Scenario]:
 
 def test_two_workers_kill_takeover_sigterm_exactly_once(scenario: Scenario) -> None:
     s = scenario
+    mark("start")
     s.put(range(0, 3000))
+    mark("put")
     s.start("A", "python")
     wait_until(lambda: s.count() >= 500, 60, "worker A to write its first records")
     # B's store fails its first batches: the batch is retried, never skipped or checkpointed early.
@@ -47,11 +49,13 @@ def test_two_workers_kill_takeover_sigterm_exactly_once(scenario: Scenario) -> N
     wait_until(lambda: s.count() >= 5000, 60, "5,000 records written")
     s.kill("A")
     producer.join()
+    mark("killed, produced")
     wait_until(lambda: set(s.owners().values()) == {"B"}, 60, "B to take over A's expired lease")
     wait_until(lambda: s.count() >= 10_000, 90, "all 10,000 records written")
     assert_exactly_once(s.written(), range(10_000))
-
+    mark("checked")
     assert s.terminate("B", timeout=GRACE_S) == 0
+    mark("terminated")
     leases = s.leases()
     tips = s.shard_tips()
     assert {k: int(v["checkpoint"]["S"]) for k, v in leases.items()} == tips, "shutdown checkpoint is not the tip"

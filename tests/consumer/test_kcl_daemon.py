@@ -1,0 +1,100 @@
+"""The real KCL 2.5.8 MultiLangDaemon (Java) driving our `BatchProcessor` children, against the local endpoint.
+
+One batched scenario (each JVM start costs ~30 s):
+1. a Python-driver worker consumes the first 1,000 records and stops on SIGTERM (checkpoint + release);
+2. daemon A resumes from the Python driver's checkpoints; daemon B joins and the two split the leases;
+3. 10,000 records flow; A is killed with -9 mid-stream; B takes over; every record lands exactly once;
+4. SIGTERM lands B's checkpoint at the shard tips, and B exits within the grace period;
+5. a Python-driver worker resumes from the checkpoints the Java daemon wrote, re-writing nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.consumer.scenario import Scenario, assert_exactly_once, mark, wait_until
+from tslake.consumer.kcl.daemon import KclJarsNotFoundError, jars_dir
+from tslake.local.process import EndpointProcess
+from tslake.settings.consumer import ConsumerSettings
+
+pytestmark = pytest.mark.kcl
+
+GRACE_S = 8.0  # TSLAKE_SHUTDOWN_GRACE_MILLIS in the scenario
+JVM_START_S = 120.0  # first record arrives 32-37 s after JVM start on this machine; generous for CI
+
+
+@pytest.fixture
+def kcl_available() -> None:
+    if shutil.which("java") is None:
+        pytest.fail("java is not on PATH: install a JDK 17 (CI has one) to run the MultiLangDaemon tests")
+    try:
+        jars_dir(ConsumerSettings(stream="x", application_name="x"))
+    except KclJarsNotFoundError as exc:
+        pytest.fail(f"{exc}: run `make venv` (installs requirements/kcl-test.txt)")
+
+
+@pytest.fixture
+def scenario(endpoint: EndpointProcess, tmp_path: Path) -> Iterator[Scenario]:
+    s = Scenario(endpoint, tmp_path)
+    try:
+        yield s
+    finally:
+        s.stop_all()
+
+
+def test_multilangdaemon_split_kill_takeover_sigterm_and_python_handover(
+    kcl_available: None, scenario: Scenario
+) -> None:
+    s = scenario
+    mark("start")
+    # 1. The Python driver reads the first 1,000 records and hands over on SIGTERM.
+    s.put(range(0, 1000))
+    s.start("P0", "python")
+    wait_until(lambda: s.count() >= 1000, 60, "the Python driver to write the first 1,000 records")
+    assert s.terminate("P0", timeout=GRACE_S) == 0
+    python_checkpoints = {k: v["checkpoint"]["S"] for k, v in s.leases().items()}
+
+    # 2. Daemon A resumes from those checkpoints; daemon B joins and takes one of the two leases.
+    s.put(range(1000, 4000))
+    s.start("A", "kcl")
+    wait_until(lambda: s.count() >= 1500, JVM_START_S, "daemon A to write its first records")
+    s.start("B", "kcl", fail_first_batches=1)  # B's first batch fails and is retried in process_records
+    wait_until(lambda: set(s.owners().values()) == {"A", "B"}, JVM_START_S, "daemon B to take one lease from A")
+    mark("split")
+
+    # 3. More records while A is killed mid-stream; B takes over A's lease.
+    producer = threading.Thread(target=lambda: [s.put(range(i, i + 250)) for i in range(4000, 11_000, 250)])
+    producer.start()
+    wait_until(lambda: s.count() >= 6000, 120, "6,000 records written by A and B")
+    s.kill("A")
+    producer.join()
+    mark("killed A")
+    wait_until(lambda: set(s.owners().values()) == {"B"}, 120, "daemon B to take over A's lease")
+    wait_until(lambda: s.count() >= 11_000, 120, "all 11,000 records written")
+    rows = s.written()
+    assert_exactly_once(rows, range(11_000))
+    # The daemons resumed from the Python driver's checkpoints: nothing it wrote was written again.
+    assert {r["id"] for r in rows if r["driver"] == "python"} == set(range(1000))
+    assert python_checkpoints and all(cp.isdigit() for cp in python_checkpoints.values())
+
+    # 4. SIGTERM: shutdown_requested checkpoints at the tips and the process exits within the grace.
+    assert s.terminate("B", timeout=GRACE_S + 5) == 0
+    mark("terminated B")
+    tips = s.shard_tips()
+    java_checkpoints = {k: v["checkpoint"]["S"] for k, v in s.leases().items()}
+    assert {k: int(v) for k, v in java_checkpoints.items()} == tips
+
+    # 5. The Python driver resumes from the daemon's checkpoints: only the new records are written by it.
+    s.put(range(11_000, 11_500))
+    s.start("P1", "python")
+    wait_until(lambda: s.count() >= 11_500, 60, "the Python driver to write the last 500 records")
+    rows = s.written()
+    assert_exactly_once(rows, range(11_500))
+    assert {r["id"] for r in rows if r["driver"] == "python"} == set(range(1000)) | set(range(11_000, 11_500))
+    assert s.terminate("P1", timeout=GRACE_S) == 0
+    mark("done")
