@@ -75,7 +75,7 @@ def test_store_outage_raises_so_nothing_is_checkpointed_and_the_retry_writes_eve
     batch = _records([*payloads, b"{oops"], stream)
     down = True
 
-    def plan(_call: int) -> Fault:
+    def plan(_call: int, _request: dict[str, Any]) -> Fault:
         return (503, "ServiceUnavailable") if down else None
 
     with TimestreamFaultProxy(endpoint.url, plan) as proxy:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ from tslake.sinks import Measure, MeasureType, Point, SinkConfigurationError, Si
 from tslake.sinks.timestream import TimestreamSink
 
 from .helpers import fresh_table, query_rows
-from .timestream_faults import TimestreamFaultProxy
+from .timestream_faults import Fault, TimestreamFaultProxy
 
 DB = names.TIMESTREAM_DATABASE
 
@@ -41,7 +42,7 @@ def _retries(table: str) -> float:
 def test_writes_every_point_in_calls_of_at_most_100_with_several_in_flight(endpoint: Any) -> None:
     table = fresh_table(endpoint, "sink")
     now = int(time.time() * 1000)
-    with TimestreamFaultProxy(endpoint.url, lambda _call: None) as proxy:
+    with TimestreamFaultProxy(endpoint.url, lambda _call, _request: None) as proxy:
         sink = _sink(table, proxy.url, concurrency=4)
         outcome = sink.write(_points(250, now))
         sink.close()
@@ -57,7 +58,7 @@ def test_throttling_and_5xx_are_retried_with_backoff_until_written(endpoint: Any
     table = fresh_table(endpoint, "sink")
     faults = {1: (400, "ThrottlingException"), 2: (500, "InternalServerException"), 3: (503, "ServiceUnavailable")}
     before = _retries(table)
-    with TimestreamFaultProxy(endpoint.url, faults.get) as proxy:
+    with TimestreamFaultProxy(endpoint.url, lambda call, _request: faults.get(call)) as proxy:
         sink = _sink(table, proxy.url, concurrency=1)
         outcome = sink.write(_points(40, int(time.time() * 1000)))
     assert outcome.written == 40 and not outcome.rejected
@@ -68,7 +69,7 @@ def test_throttling_and_5xx_are_retried_with_backoff_until_written(endpoint: Any
 
 def test_a_store_that_keeps_failing_raises_unavailable_after_max_attempts(endpoint: Any) -> None:
     table = fresh_table(endpoint, "sink")
-    with TimestreamFaultProxy(endpoint.url, lambda _call: (500, "InternalServerException")) as proxy:
+    with TimestreamFaultProxy(endpoint.url, lambda _call, _request: (500, "InternalServerException")) as proxy:
         sink = _sink(table, proxy.url, max_attempts=4)
         with pytest.raises(SinkUnavailableError, match="4 times"):
             sink.write(_points(10, int(time.time() * 1000)))
@@ -118,3 +119,21 @@ def test_replaying_a_batch_is_a_no_op_and_a_higher_version_upserts(endpoint: Any
     assert corrected.rejected == []
     rows = query_rows(endpoint, f'SELECT measure_value::double FROM "{DB}"."{table}" WHERE sensor_id = \'sensor-00\'')
     assert len(rows) == 2 and sorted(float(r[0] or "nan") for r in rows) == [-2.0, 10.0]
+
+
+def test_a_validation_error_is_bisected_down_to_the_one_offending_record(endpoint: Any) -> None:
+    """A ValidationException refuses a whole call; the sink must not let one record block the rest."""
+    table = fresh_table(endpoint, "sink")
+    points = _points(37, int(time.time() * 1000))
+    poison = points[23]._replace(dimensions=(("sensor_id", "poison"), ("status", "OK")))
+    points[23] = poison
+
+    def plan(_call: int, request: dict[str, Any]) -> Fault:
+        return (400, "ValidationException") if "poison" in json.dumps(request) else None
+
+    with TimestreamFaultProxy(endpoint.url, plan) as proxy:
+        outcome = _sink(table, proxy.url).write(points)
+    assert outcome.written == 36
+    assert [(r.point.ref, r.reason.split(":")[0]) for r in outcome.rejected] == [(23, "ValidationException")]
+    assert sum(proxy.records_per_call) == 36  # every other record written exactly once
+    assert query_rows(endpoint, f'SELECT count(*) FROM "{DB}"."{table}"') == [["36"]]

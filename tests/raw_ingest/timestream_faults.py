@@ -1,6 +1,6 @@
 """A fault-injecting HTTP proxy in front of the local endpoint, for Timestream WriteRecords (test infrastructure).
 
-`plan(call_number)` decides per WriteRecords call: None passes it through to the real engine; a
+`plan(call_number, request)` decides per WriteRecords call: None passes it through to the real engine; a
 (status, error type) pair answers it with that error instead, as a throttled or failing service does.
 Every other request passes through untouched.
 """
@@ -13,13 +13,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 WRITE_RECORDS = "Timestream_20181101.WriteRecords"
 Fault = tuple[int, str] | None
 
 
 class TimestreamFaultProxy:
-    def __init__(self, upstream: str, plan: Callable[[int], Fault]) -> None:
+    def __init__(self, upstream: str, plan: Callable[[int, dict[str, Any]], Fault]) -> None:
         self.upstream = upstream.rstrip("/")
         self.plan = plan
         self.calls = 0
@@ -44,9 +45,10 @@ class TimestreamFaultProxy:
     def _decide(self, body: bytes) -> Fault:
         with self._lock:
             self.calls += 1
-            fault = self.plan(self.calls)
+            request = json.loads(body)
+            fault = self.plan(self.calls, request)
             if fault is None:
-                self.records_per_call.append(len(json.loads(body)["Records"]))
+                self.records_per_call.append(len(request["Records"]))
             else:
                 self.injected += 1
             return fault
