@@ -165,6 +165,13 @@ def run(report: Report) -> None:
                     "seed Lambda algorithm",
                     rates["seed"],
                     goal=">= 5x seed" if latency == 25 else "",
-                    notes={"write_concurrency": CONCURRENCY, "records": n, "latency_ms": latency},
+                    notes={
+                        "write_concurrency": CONCURRENCY,
+                        "records": n,
+                        "latency_ms": latency,
+                        # If ours sits at this ceiling, the endpoint serialises WriteRecords calls (the
+                        # latency is slept on one worker thread) and no client concurrency can help.
+                        "serial_ceiling_records_per_s": 100_000 / latency if latency else 0,
+                    },
                 )
             )
