@@ -83,7 +83,10 @@ class Scenario:
 
     # -- workers --------------------------------------------------------------------------------------
 
-    def start(self, worker: str, driver: str, **settings: object) -> subprocess.Popen[bytes]:
+    def start(
+        self, worker: str, driver: str, *, command: tuple[str, ...] = ("tests.consumer.app",), **settings: object
+    ) -> subprocess.Popen[bytes]:
+        """A worker process; `command` is the module (and arguments) run with `python -m`."""
         env = {
             **os.environ,
             **self.endpoint.env(),
@@ -105,9 +108,7 @@ class Scenario:
             **{f"TSLAKE_{key.upper()}": str(value) for key, value in settings.items()},
         }
         log = open(self.logs / f"{worker}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.consumer.app"], env=env, cwd=REPO, stdout=log, stderr=log
-        )
+        process = subprocess.Popen([sys.executable, "-m", *command], env=env, cwd=REPO, stdout=log, stderr=log)
         self.workers[worker] = process
         return process
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -142,6 +143,7 @@ def run_daemon(settings: ConsumerSettings, shutdown: Shutdown, environ: Mapping[
             jvm.kill()
             jvm.wait()
     code = jvm.returncode
+    shutil.rmtree(workdir, ignore_errors=True)
     log.info("kcl_daemon_exited", returncode=code, shutdown=shutdown.requested)
     if shutdown.requested:
         return 0 if code in (0, 130, 143, -signal.SIGTERM) else code
