@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import os
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tslake import names
@@ -24,6 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     up.add_argument(
         "--no-kinesis-fix", action="store_true", help="serve stock moto Kinesis (O(n) per record; for benchmarks)"
     )
+    up.add_argument("--exit-with-parent", action="store_true", help="stop when the process that started this one exits")
     up.add_argument("--log-level", default="INFO")
     prov = sub.add_parser("provision", help="create the streams, bucket and tables (idempotent)")
     prov.add_argument("--log-level", default="INFO")
@@ -60,7 +63,26 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class JsonLogFormatter(logging.Formatter):
+    """Library (stdlib logging) lines as JSON, like our structlog lines, so stderr stays one format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "event": "library_log",
+            "logger": record.name,
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+            "service": "local-endpoint",
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line)
+
+
 def quiet_library_logs() -> None:
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonLogFormatter())
     for name in ("werkzeug", "moto", "hypercorn.access", "botocore", "urllib3", "flask_cors"):
         logging.getLogger(name).setLevel(logging.ERROR)
     logging.getLogger("hypercorn.error").setLevel(logging.WARNING)
@@ -86,5 +108,6 @@ def run_up(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         snapshot_interval=args.snapshot_interval,
         kinesis_fix=not args.no_kinesis_fix,
+        parent_pid=os.getppid() if args.exit_with_parent else None,
     )
     return endpoint.run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import time
@@ -27,6 +28,7 @@ class Endpoint:
         data_dir: Path | None,
         snapshot_interval: float = 30.0,
         kinesis_fix: bool = True,
+        parent_pid: int | None = None,
     ) -> None:
         self.sock = sock
         self.host = host
@@ -34,6 +36,7 @@ class Endpoint:
         self.data_dir = data_dir
         self.snapshot_interval = snapshot_interval
         self.kinesis_fix = kinesis_fix
+        self.parent_pid = parent_pid
 
     @property
     def url(self) -> str:
@@ -53,6 +56,7 @@ class Endpoint:
         from tslake.timestream.service import TimestreamService
 
         timestream = TimestreamService(self.data_dir)
+        timestream.endpoint_url = self.url  # what its DescribeEndpoints answers
         app = EndpointApp(timestream)
         try:
             asyncio.run(self._serve(app, state))
@@ -90,6 +94,8 @@ class Endpoint:
         tasks = []
         if state is not None:
             tasks.append(asyncio.create_task(self._snapshot_loop(app, state)))
+        if self.parent_pid is not None:
+            tasks.append(asyncio.create_task(self._watch_parent(self.parent_pid, stop)))
         log.info(
             "endpoint_listening",
             url=self.url,
@@ -101,6 +107,14 @@ class Endpoint:
         finally:
             for task in tasks:
                 task.cancel()
+
+    async def _watch_parent(self, parent_pid: int, stop: asyncio.Event) -> None:
+        """A test run or `tslake run` killed with SIGKILL must not leave an orphaned endpoint behind."""
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            if os.getppid() != parent_pid:
+                log.warning("parent_exited", parent_pid=parent_pid)
+                stop.set()
 
     async def _snapshot_loop(self, app: EndpointApp, state: MotoState) -> None:
         save = state.save

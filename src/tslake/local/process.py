@@ -114,6 +114,7 @@ def start_endpoint(
     """Launch `python -m tslake.cli local up` and wait until it answers its health check."""
     port = port or free_port(host)
     command = [sys.executable, "-m", "tslake.cli", "local", "up", "--host", host, "--port", str(port)]
+    command.append("--exit-with-parent")
     if data_dir is not None:
         command += ["--data-dir", str(data_dir)]
     command += extra_args or []

@@ -4,8 +4,8 @@ Served by hypercorn, which speaks HTTP/1.1 and cleartext HTTP/2 (prior knowledge
 same port; the KCL's Kinesis client only speaks HTTP/2, boto3 only HTTP/1.1.
 
 moto's models are not thread-safe (e.g. `Shard.put_record` reads the last key, then writes), so every
-moto request runs on ONE worker thread; the Timestream engine gets its own single thread so a long
-query never stalls Kinesis or DynamoDB lease renewals.
+moto request runs on ONE worker thread; the Timestream engine (thread-safe, DuckDB releases the GIL)
+gets its own small pool, so a long query never stalls Kinesis or DynamoDB lease renewals.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+import structlog
+
 from tslake.timestream.service import TARGET_PREFIX
 
+log = structlog.get_logger()
+
 HEALTH_PATH = "/_tslake/health"
+TIMESTREAM_THREADS = 4
+# Names the backend that answered: lets tests (and people reading a trace) see the routing.
+BACKEND_HEADER = b"x-tslake-backend"
 TIMESTREAM_CONTENT_TYPE = b"application/x-amz-json-1.0"
 # Connection-specific headers are illegal in HTTP/2 responses and meaningless after we buffer the body.
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"proxy-connection"}
@@ -100,7 +107,25 @@ def build_environ(scope: Scope, body: bytes) -> dict[str, Any]:
 
 
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Run a WSGI app to completion; an empty body is still a complete response (HEAD, 204)."""
+    """Run a WSGI app to completion; an empty body is still a complete response (HEAD, 204).
+
+    A moto bug answers 500 InternalFailure (logged once, with the request's target) instead of
+    tearing down the connection.
+    """
+    try:
+        return _call_wsgi(app, environ)
+    except Exception:
+        log.exception(
+            "moto_request_failed",
+            method=environ.get("REQUEST_METHOD"),
+            path=environ.get("PATH_INFO"),
+            target=environ.get("HTTP_X_AMZ_TARGET"),
+        )
+        body = json.dumps({"__type": "InternalFailure", "message": "the local endpoint's moto backend failed"})
+        return 500, [(b"content-type", b"application/x-amz-json-1.1")], body.encode()
+
+
+def _call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     started: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
@@ -130,7 +155,7 @@ class EndpointApp:
         self.timestream = timestream
         self.moto = moto if moto is not None else moto_wsgi_app()
         self.moto_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moto")
-        self.timestream_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="timestream")
+        self.timestream_thread = ThreadPoolExecutor(max_workers=TIMESTREAM_THREADS, thread_name_prefix="timestream")
 
     def shutdown(self) -> None:
         self.moto_thread.shutdown(wait=True)
@@ -160,11 +185,13 @@ class EndpointApp:
             status, headers, out = await loop.run_in_executor(
                 self.timestream_thread, self._timestream, target, bytes(body)
             )
+            headers.append((BACKEND_HEADER, b"timestream"))
         elif scope["path"] == HEALTH_PATH:
             status, headers, out = 200, [(b"content-type", b"application/json")], b'{"status":"ok"}'
         else:
             environ = build_environ(scope, bytes(body))
             status, headers, out = await loop.run_in_executor(self.moto_thread, call_wsgi, self.moto, environ)
+            headers.append((BACKEND_HEADER, b"moto"))
         if not any(name == b"content-length" for name, _ in headers) and scope["method"] != "HEAD":
             headers.append((b"content-length", str(len(out)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -174,6 +201,7 @@ class EndpointApp:
         try:
             status, out = self.timestream.handle(target, body)
         except Exception as error:  # the engine's bug must not kill the endpoint; answer like AWS would
+            log.exception("timestream_request_failed", target=target)
             status = 500
             out = json.dumps({"__type": "InternalServerException", "message": repr(error)}).encode()
         headers = [
