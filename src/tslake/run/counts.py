@@ -43,24 +43,15 @@ def objects_under(prefix: str, bucket: str = names.LAKE_BUCKET) -> int:
     return total
 
 
-def lake_rows(prefix: str, bucket: str = names.LAKE_BUCKET) -> int | None:
-    """Rows in the Parquet files under a lake prefix; None when there are none to read."""
-    import awswrangler as wr
+def lake_rows(table: str) -> int:
+    """Rows in a lake table, through the same DuckDB views as `tslake lake query`."""
+    from tslake.lake.query import query
 
-    path = f"s3://{bucket}/{prefix}"
-    if not wr.s3.list_objects(path, suffix=".parquet"):
-        return 0
-    try:
-        return len(wr.s3.read_parquet(path, dataset=True, path_suffix=".parquet"))
-    except Exception:  # the summary reports what it can; the exporter's own log has the cause
-        return None
+    return int(query(f"SELECT count(*) AS n FROM {table}").column("n")[0].as_py())
 
 
-def lake_query(sql: str) -> list[dict[str, Any]] | None:
-    """The data-lake join, through the same code as `tslake lake query`; None until that has landed."""
-    try:
-        from tslake.lake.query import query_lake  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    frame = query_lake(sql)
-    return [dict(row) for row in frame.to_dict(orient="records")]
+def lake_join() -> list[dict[str, Any]]:
+    """The seed's Part 3.2 join, one row per customer."""
+    from tslake.lake.join import lake_join_summary
+
+    return list(lake_join_summary().table.to_pylist())

@@ -25,11 +25,6 @@ from tslake.run.services import ServiceSpec, pipeline
 from tslake.run.supervisor import ServiceProcess
 
 EXPORT_MODULE = "tslake_exporter.main"
-LAKE_JOIN_SQL = (
-    "SELECT c.company_name, c.contract_type, COUNT(*) AS readings, ROUND(AVG(r.temperature), 2) AS avg_temperature "
-    "FROM interpolated r JOIN sensor_mapping m ON r.sensor_id = m.sensor_id "
-    "JOIN customer_data c ON m.customer_id = c.customer_id GROUP BY 1, 2 ORDER BY 1"
-)
 CEP_ROWS_PER_EVENT = 4  # the seed layout writes min/avg/max temperature and elapsed as four records
 
 
@@ -107,15 +102,17 @@ class LocalRun:
     def _start_endpoint(self) -> None:
         self.console.print(f"starting the local AWS endpoint on 127.0.0.1:{self.options.port} ...")
         self.endpoint = start_endpoint(port=self.options.port, log_path=self.log_dir / "endpoint.log", timeout=60)
-        provision = subprocess.run(
-            [sys.executable, "-m", "tslake.cli", "local", "provision"],
-            env={**os.environ, **self.endpoint.env()},
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        if provision.returncode != 0:
-            raise RunError(f"`tslake local provision` failed:\n{provision.stdout}{provision.stderr}")
+        # The same commands an operator runs by hand against a fresh endpoint.
+        for setup in (("local", "provision"), ("lake", "load-master")):
+            done = subprocess.run(
+                [sys.executable, "-m", "tslake.cli", *setup],
+                env={**os.environ, **self.endpoint.env()},
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            if done.returncode != 0:
+                raise RunError(f"`tslake {' '.join(setup)}` failed:\n{done.stdout}{done.stderr}")
         os.environ.update(self.endpoint.env())  # the counts below read the stores with plain boto3
 
     def _live(self, board: ProgressBoard) -> Any:
@@ -218,8 +215,8 @@ class LocalRun:
             summary.exported_files = counts.objects_under(names.INTERPOLATED_PREFIX) + counts.objects_under(
                 names.CEP_EXPORT_PREFIX
             )
-            summary.exported_rows = counts.lake_rows(names.INTERPOLATED_PREFIX)
-            summary.lake_join = counts.lake_query(LAKE_JOIN_SQL)
+            summary.exported_rows = counts.lake_rows("interpolated")
+            summary.lake_join = counts.lake_join()
         summary.exit_codes = {name: service.stop() for name, service in self.services.items()}
         summary.checks = self._checks(summary)
         return summary
