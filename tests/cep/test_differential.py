@@ -37,11 +37,15 @@ def test_replay_matches_flink_match_recognize(tmp_path: Path) -> None:
     write_jsonl(readings(RANDOM_SEQUENCES), str(source))
 
     flink_out, replay_out = tmp_path / "flink.jsonl", tmp_path / "replay.jsonl"
+    timings = tmp_path / "timings.json"
     flink = subprocess.run(
-        [str(FLINK_PYTHON), str(FLINK_SCRIPT), "--input", str(source), "--output", str(flink_out), "--no-warmup"],
+        [str(FLINK_PYTHON), str(FLINK_SCRIPT), "--input", str(source), "--output", str(flink_out), "--no-warmup",
+         "--timings", str(timings), "--check-kinesis-ddl"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert flink.returncode == 0, flink.stderr[-4000:]
+    # The same JVM also created the shipped Kinesis source and sink tables (schema and watermark resolved).
+    assert json.loads(timings.read_text())["kinesis_ddl_checked"] is True
     replay = subprocess.run(
         [sys.executable, "-m", "tslake.cli", "cep", "replay", "--input", str(source), "--output", str(replay_out)],
         capture_output=True, text=True, timeout=120,

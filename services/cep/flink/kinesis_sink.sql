@@ -1,5 +1,5 @@
 -- The CEP stream in the seed's `cep_data` layout, partition key sensor_id.
--- Parameters (string.Template): ${cep_stream_arn}, ${region}.
+-- Parameters (string.Template): $${cep_stream_arn}, $${region}.
 CREATE TABLE cep_data (
     sensor_id STRING,
     event_time BIGINT,

@@ -1,5 +1,5 @@
--- Input stream as an event-time table. Parameters (string.Template): ${input_stream_arn}, ${region},
--- ${lateness} as 'D HH:MM:SS.mmm' (bounded out-of-orderness, the same meaning as TSLAKE_CEP_ALLOWED_LATENESS_MS).
+-- Input stream as an event-time table. Parameters (string.Template): $${input_stream_arn}, $${region},
+-- $${lateness} as 'D HH:MM:SS.mmm' (bounded out-of-orderness, the same meaning as TSLAKE_ALLOWED_LATENESS_MS).
 -- Uses flink-connector-aws-kinesis-streams (connector 'kinesis', Flink 1.19+/2.x option names).
 CREATE TABLE sensor_data (
     sensor_id STRING,

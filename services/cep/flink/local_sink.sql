@@ -1,4 +1,4 @@
--- Matches as JSON files in a directory, for run_local.py. Parameter (string.Template): ${path}.
+-- Matches as JSON files in a directory, for run_local.py. Parameter (string.Template): $${path}.
 CREATE TABLE cep_data (
     sensor_id STRING,
     event_time BIGINT,
