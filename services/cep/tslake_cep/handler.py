@@ -35,7 +35,7 @@ def state_key(application: str, context: ShardContext) -> str:
 
 def position(record: SourceRecord) -> tuple[int, int]:
     sub = record.sub_sequence_number
-    return int(record.sequence_number), -1 if sub is None else sub
+    return int(record.sequence_number), sub or 0  # the KCL sends 0 for a plain record, our driver None
 
 
 class CepHandler:

@@ -12,7 +12,7 @@ from tslake.cep.ordering import EventTimeBuffer
 from tslake.cep.pattern import PatternEngine
 
 FORMAT = 1
-Position = tuple[int, int]  # (sequence number, sub-sequence number or -1)
+Position = tuple[int, int]  # (sequence number, sub-sequence number or 0)
 
 
 @dataclass
