@@ -230,3 +230,67 @@ def test_get_records_caps_at_10_mb(endpoint: EndpointProcess) -> None:
     rest = kinesis.get_records(ShardIterator=page["NextShardIterator"])
     assert len(page["Records"]) + len(rest["Records"]) == 12
     kinesis.delete_stream(StreamName=stream)
+
+
+def _moto_call(app: Any, target: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """One signed Kinesis JSON request through moto's real server dispatcher, in-process."""
+    import json
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tslake.local.server import build_environ, call_wsgi
+
+    body = json.dumps(payload).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"Kinesis_20131202.{target}"}
+    request = AWSRequest(method="POST", url="http://127.0.0.1:1/", data=body, headers=headers)
+    SigV4Auth(Credentials("testing", "testing"), "kinesis", "us-east-1").add_auth(request)
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 1),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+        + [(b"content-length", str(len(body)).encode())],
+    }
+    status, response_headers, out = call_wsgi(app, build_environ(scope, body))
+    assert status == 200, out
+    assert (b"content-type", b"application/x-amz-json-1.1") in response_headers
+    return dict(json.loads(out))
+
+
+def test_fast_json_responses_equal_moto_serializer_output() -> None:
+    """PutRecords/GetRecords skip moto's generic serializer; the JSON must be what it would have produced."""
+    from tslake.local.server import moto_wsgi_app
+
+    was_installed = kinesis_patch.installed()
+    app = moto_wsgi_app()
+    kinesis_patch.install()
+    try:
+        _moto_call(app, "CreateStream", {"StreamName": "serializer", "ShardCount": 1})
+        records = [
+            {"Data": "aGVsbG8=", "PartitionKey": "a"},
+            {"Data": "", "PartitionKey": "b", "ExplicitHashKey": "5"},
+            {"Data": "AAEC/w==", "PartitionKey": "ü"},
+        ]
+        fast_put = _moto_call(app, "PutRecords", {"StreamName": "serializer", "Records": records})
+        shard = {"StreamName": "serializer", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}
+        iterator = _moto_call(app, "GetShardIterator", shard)["ShardIterator"]
+        fast_get = _moto_call(app, "GetRecords", {"ShardIterator": iterator, "Limit": 10})
+        kinesis_patch.uninstall()
+        stock_get = _moto_call(app, "GetRecords", {"ShardIterator": iterator, "Limit": 10})
+        stock_put = _moto_call(app, "PutRecords", {"StreamName": "serializer", "Records": records})
+    finally:
+        if was_installed:
+            kinesis_patch.install()
+        else:
+            kinesis_patch.uninstall()
+    assert fast_get == stock_get
+    assert [r["Data"] for r in fast_get["Records"]] == ["aGVsbG8=", "", "AAEC/w=="]
+    assert fast_put["FailedRecordCount"] == stock_put["FailedRecordCount"] == 0
+    assert [r["SequenceNumber"] for r in fast_put["Records"]] == ["1", "2", "3"]
+    assert [r["SequenceNumber"] for r in stock_put["Records"]] == ["4", "5", "6"]
+    assert [set(r) for r in fast_put["Records"]] == [set(r) for r in stock_put["Records"]]
