@@ -124,3 +124,16 @@ def test_cep_events_become_the_seeds_four_records_and_the_seed_pivot_query_runs(
         (e.sensor_id, "OK-WARNING", "2", e.avg_temperature, float(e.elapsed)) for e in events
     ]
     assert query_rows(endpoint, f'SELECT count(*) FROM "{DB}"."{table}"') == [["20"]]
+
+
+def test_cep_multi_layout_writes_one_multi_record_per_event_with_named_measure_columns(endpoint: Any) -> None:
+    table = fresh_table(endpoint, "cep_multi", memory_hours=names.CEP_TABLE_MEMORY_HOURS)
+    stream = f"cep-multi-{uuid.uuid4().hex[:8]}"
+    now = int(time.time() * 1000)
+    events = [CepEvent(f"sensor-{i:02d}", now - 1000 * i, 1, "OK", 20.0, 95.25 + i, 170.0, 2) for i in range(3)]
+    _handler(table, "cep_multi", stream).handle(_records([e.to_json() for e in events], stream))
+    rows = query_rows(
+        endpoint,
+        f'SELECT sensor_id, measure_name, avg_temperature, elapsed FROM "{DB}"."{table}" ORDER BY sensor_id',
+    )
+    assert rows == [[e.sensor_id, "cep_event", str(e.avg_temperature), "2"] for e in events]
