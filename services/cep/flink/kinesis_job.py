@@ -36,7 +36,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     configured = {**DEFAULTS, **managed_properties()}
     for key, default in DEFAULTS.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(default), default=type(default)(configured[key]))
+        kind = int if isinstance(default, int) else str
+        parser.add_argument(f"--{key.replace('_', '-')}", type=kind, default=kind(configured[key]))
     args = parser.parse_args()
 
     from pyflink.table import EnvironmentSettings, TableEnvironment
