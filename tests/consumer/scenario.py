@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -80,6 +81,17 @@ class Scenario:
                 StreamName=self.stream, Records=[{"PartitionKey": k, "Data": d} for k, d in chunk]
             )
             assert answer["FailedRecordCount"] == 0, answer
+
+    def put_in_steps(self, start: int, stop: int, step: int = 250) -> threading.Thread:
+        """Keep putting records from a background thread, so workers are killed mid-stream."""
+
+        def produce() -> None:
+            for first in range(start, stop, step):
+                self.put(range(first, min(first + step, stop)))
+
+        thread = threading.Thread(target=produce, name="producer")
+        thread.start()
+        return thread
 
     # -- workers --------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ One batched scenario (each JVM start costs ~30 s):
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,8 +67,7 @@ def test_multilangdaemon_split_kill_takeover_sigterm_and_python_handover(
     mark("split")
 
     # 3. More records while A is killed mid-stream; B takes over A's lease.
-    producer = threading.Thread(target=lambda: [s.put(range(i, i + 250)) for i in range(4000, 11_000, 250)])
-    producer.start()
+    producer = s.put_in_steps(4000, 11_000)
     wait_until(lambda: s.count() >= 6000, 120, "6,000 records written by A and B")
     s.kill("A")
     producer.join()

@@ -17,7 +17,7 @@ CHILD = ["/opt/tslake/bin/python", "-m", "tslake.cli", "raw-ingest"]
 
 def settings(**overrides: object) -> ConsumerSettings:
     base: dict[str, object] = {"stream": "tslake-input", "application_name": "tslake-raw-ingest"}
-    return ConsumerSettings(**{**base, **overrides})  # type: ignore[arg-type]
+    return ConsumerSettings(**{**base, **overrides})
 
 
 def parse(text: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ leases, `kill -9` of one mid-stream, takeover, SIGTERM with a checkpoint; plus a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,8 +44,7 @@ def test_two_workers_kill_takeover_sigterm_exactly_once(scenario: Scenario) -> N
     assert set(owners.values()) == {"A", "B"}
 
     # Keep writing while A is killed mid-stream.
-    producer = threading.Thread(target=lambda: [s.put(range(i, i + 250)) for i in range(3000, 10_000, 250)])
-    producer.start()
+    producer = s.put_in_steps(3000, 10_000)
     wait_until(lambda: s.count() >= 5000, 60, "5,000 records written")
     s.kill("A")
     producer.join()
@@ -85,11 +84,11 @@ def test_split_mid_stream_parent_before_children_and_order_per_sensor(
 
         # Nothing reordered within a sensor: the write order follows each sensor's sequence `n`,
         # so every parent record was written before any child record of the same sensor.
-        by_sensor: dict[str, list[dict[str, object]]] = {}
+        by_sensor: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_sensor.setdefault(str(row["sensor_id"]), []).append(row)
         for sensor, sensor_rows in by_sensor.items():
-            in_write_order = [r["n"] for r in sorted(sensor_rows, key=lambda r: r["order"])]  # type: ignore[arg-type, return-value]
+            in_write_order = [r["n"] for r in sorted(sensor_rows, key=lambda r: r["order"])]
             assert in_write_order == sorted(in_write_order), f"{sensor} was reordered"
 
         leases = s.leases()

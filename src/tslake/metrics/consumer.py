@@ -64,6 +64,11 @@ def batch_succeeded(application: str, shard_id: str, records: int, millis_behind
         MILLIS_BEHIND_LATEST.labels(application, shard_id).set(millis_behind_latest)
 
 
+def idle(application: str) -> None:
+    """A worker that holds no lease (a standby replica) is healthy: keep its liveness figure at zero."""
+    _last_success[application] = time.time()
+
+
 def handler_failed(application: str, shard_id: str) -> None:
     HANDLER_FAILURES.labels(application).inc()
 
@@ -73,7 +78,7 @@ def checkpointed(application: str, shard_id: str) -> None:
 
 
 def seconds_since_last_success(application: str, last_success: float | None = None) -> float:
-    """Since the last successful batch, or since start-up when there was none yet."""
+    """Since the last successful batch (or since start-up, or since the worker last held no lease)."""
     last = last_success if last_success is not None else _last_success.get(application)
     return max(0.0, time.time() - (last if last is not None else _started))
 

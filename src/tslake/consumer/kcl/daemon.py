@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -94,11 +95,21 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _serve_metrics(settings: ConsumerSettings, multiproc_dir: str) -> None:
+def has_children(pid: int) -> bool:
+    """Whether the JVM runs any record-processor child, i.e. holds at least one lease."""
+    try:
+        return any(task.joinpath("children").read_text().strip() for task in Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return True  # unknown: report the real figure
+
+
+def _serve_metrics(settings: ConsumerSettings, multiproc_dir: str, jvm_pid: int) -> None:
     registry = CollectorRegistry()
     collector = MultiProcessCollector(registry, path=multiproc_dir)
 
     def last_success() -> float | None:
+        if not has_children(jvm_pid):
+            return time.time()  # no lease held (a standby worker, or still starting): healthy
         values = [
             sample.value
             for family in collector.collect()
@@ -123,10 +134,10 @@ def run_daemon(settings: ConsumerSettings, shutdown: Shutdown, environ: Mapping[
     properties.write_text(render_properties(settings, child_command(), env))
     logback = workdir / "logback.xml"
     logback.write_text(_LOGBACK.replace("{level}", settings.kcl_log_level))
-    _serve_metrics(settings, str(multiproc))
     command = java_command(settings, properties, logback)
     log.info("kcl_daemon_starting", properties=str(properties), worker_id=settings.worker_id)
     jvm = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=_die_with_parent)
+    _serve_metrics(settings, str(multiproc), jvm.pid)
     log.info("kcl_daemon_started", pid=jvm.pid)
     while jvm.poll() is None:
         if shutdown.wait(0.5):

@@ -28,6 +28,7 @@ from tslake.consumer.processor import BatchProcessor
 from tslake.consumer.records import HandlerFactory
 from tslake.lifecycle import Shutdown
 from tslake.logs import configure_logging, get_logger
+from tslake.metrics import consumer as consumer_metrics
 from tslake.metrics import start_metrics_server
 from tslake.metrics.consumer import SecondsSinceLastBatch
 from tslake.settings.consumer import ConsumerSettings
@@ -273,6 +274,8 @@ class PythonDriver:
                 leases = self.table.list()
                 self.observer.update(leases, now)
                 self.balance(leases, now)
+                if not self.consumers:
+                    consumer_metrics.idle(self.settings.application_name)
             except (ClientError, BotoCoreError) as exc:
                 self._log.warning("coordinator_error", error=str(exc))
             self.shutdown.wait(tick)
@@ -306,6 +309,7 @@ class PythonDriver:
 
 def run_python_driver(settings: ConsumerSettings, handler_factory: HandlerFactory, shutdown: Shutdown) -> int:
     configure_logging(settings.log_level, service=settings.application_name)
-    REGISTRY.register(SecondsSinceLastBatch(settings.application_name))
+    with contextlib.suppress(ValueError):  # already registered by an earlier run in this process
+        REGISTRY.register(SecondsSinceLastBatch(settings.application_name))
     start_metrics_server(settings.metrics_host, settings.metrics_port)
     return PythonDriver(settings, handler_factory, shutdown).run()
