@@ -24,6 +24,9 @@ from tslake.settings.consumer import ConsumerSettings
 pytestmark = pytest.mark.kcl
 
 GRACE_S = 8.0  # TSLAKE_SHUTDOWN_GRACE_MILLIS in the scenario
+# The supervisor gives the JVM shutdownGraceMillis + 5 s before killing it; the Helm chart requires
+# terminationGracePeriodSeconds above the same bound.
+EXIT_BOUND_S = GRACE_S + 5
 JVM_START_S = 120.0  # first record arrives 32-37 s after JVM start on this machine; generous for CI
 
 
@@ -81,7 +84,7 @@ def test_multilangdaemon_split_kill_takeover_sigterm_and_python_handover(
     assert python_checkpoints and all(cp.isdigit() for cp in python_checkpoints.values())
 
     # 4. SIGTERM: shutdown_requested checkpoints at the tips and the process exits within the grace.
-    assert s.terminate("B", timeout=GRACE_S + 5) == 0
+    assert s.terminate("B", timeout=EXIT_BOUND_S) == 0
     mark("terminated B")
     tips = s.shard_tips()
     java_checkpoints = {k: v["checkpoint"]["S"] for k, v in s.leases().items()}
