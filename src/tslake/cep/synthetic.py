@@ -84,19 +84,30 @@ def sequences(count: int, seed: int = 20261128) -> Iterator[tuple[str, list[tupl
         yield f"rand-{i:05d}", _random_sequence(rng)
 
 
+def edge_base(index: int) -> int:
+    """Edge case `index` starts at its own base time, a minute and more apart from the others."""
+    return BASE_MS + index * 300_000
+
+
 def readings(count: int, seed: int = 20261128, shuffle: bool = True) -> list[dict[str, Any]]:
-    """All readings of `sequences(count, seed)`, each sequence at its own base time, shuffled by seed."""
+    """All readings of `sequences(count, seed)`, each sequence at its own base time.
+
+    The edge cases come first, in order (so their equal timestamps tie in the listed order and the
+    expected values in the tests hold); the random sequences follow, shuffled by `seed` when `shuffle`.
+    """
     rng = random.Random(seed + 1)
-    out: list[dict[str, Any]] = []
-    for sensor, rows in sequences(count, seed):
-        base = BASE_MS + rng.randint(0, 3_600_000)
-        out.extend(
+    edges: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    for index, (sensor, rows) in enumerate(sequences(count, seed)):
+        edge = index < len(EDGE_CASES)
+        base = edge_base(index) if edge else BASE_MS + rng.randint(0, 3_600_000)
+        (edges if edge else rest).extend(
             {"sensor_id": sensor, "temperature": temp, "status": status, "event_time": base + offset}
             for offset, status, temp in rows
         )
     if shuffle:
-        rng.shuffle(out)
-    return out
+        rng.shuffle(rest)
+    return edges + rest
 
 
 def write_jsonl(rows: list[dict[str, Any]], path: str) -> None:
