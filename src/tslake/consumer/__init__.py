@@ -9,9 +9,17 @@ service under tini (or `exec`) so SIGTERM reaches the process that supervises th
 terminationGracePeriodSeconds above `TSLAKE_SHUTDOWN_GRACE_MILLIS`.
 """
 
+from tslake.consumer.run import is_kcl_child
+
+if is_kcl_child():
+    # Before anything else can print: stdout belongs to the MultiLangDaemon protocol.
+    from tslake.consumer.kcl.child import claim_stdout
+
+    claim_stdout()
+
 from tslake.consumer.processor import BatchAbandonedError, BatchProcessor
 from tslake.consumer.records import HandlerFactory, RecordHandler, ShardContext, SourceRecord
-from tslake.consumer.run import is_kcl_child, run_consumer
+from tslake.consumer.run import run_consumer
 
 __all__ = [
     "BatchAbandonedError",

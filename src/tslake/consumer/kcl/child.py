@@ -20,14 +20,22 @@ from tslake.consumer.records import HandlerFactory
 from tslake.logs import configure_logging
 from tslake.settings.consumer import ConsumerSettings
 
+_protocol: IO[str] | None = None
+
 
 def claim_stdout() -> IO[str]:
-    """Return a private handle on the protocol stream and send everything else written to stdout to stderr."""
-    sys.stdout.flush()
-    protocol_fd = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return os.fdopen(protocol_fd, "w", buffering=1, encoding="utf-8")
+    """Return a private handle on the protocol stream and send everything else written to stdout to stderr.
+
+    Idempotent: `import tslake.consumer` calls it first thing in a KCL child, `run_child` again.
+    """
+    global _protocol
+    if _protocol is None:
+        sys.stdout.flush()
+        protocol_fd = os.dup(1)
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+        _protocol = os.fdopen(protocol_fd, "w", buffering=1, encoding="utf-8")
+    return _protocol
 
 
 def run_child(settings: ConsumerSettings, handler_factory: HandlerFactory) -> int:
