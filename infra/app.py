@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,6 +30,7 @@ def main() -> None:
     access.add_stack_dependency(data)
     orchestration.add_stack_dependency(data)
     cdk.Tags.of(app).add("project", "tslake")
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks())
     app.synth()
 
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from tslake import names
-from tslake_infra import consumer_state, lake, streams, timeseries
+from tslake_infra import consumer_state, lake, nag, streams, timeseries
 from tslake_infra.config import IMAGE_REPOSITORIES, InfraConfig
 
 
@@ -88,6 +88,12 @@ class ServiceRoles(Construct):
                 description=f"tslake {service}: least privilege for its streams, tables and bucket prefixes",
                 max_session_duration=Duration.hours(1),
                 inline_policies={"tslake": iam.PolicyDocument(statements=service_statements(self, service, config))},
+            )
+            nag.acknowledge_wildcards(
+                role,
+                "wildcards are object prefixes (dead-letter/<service>/, the export prefixes), the KCL's "
+                "<application>* lease tables and their indexes, the Glue tables of one database, and actions "
+                "without resource-level permissions (DescribeEndpoints, PutMetricData with a namespace condition)",
             )
             self.roles[service] = role
             CfnOutput(

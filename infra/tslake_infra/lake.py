@@ -9,11 +9,23 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from tslake import names
+from tslake_infra import nag
 
 
 class DataLake(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, bucket_name: str, dead_letter_days: int) -> None:
         super().__init__(scope, construct_id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(id="expire", expiration=Duration.days(365))],
+        )
+        nag.acknowledge(self.access_logs, "S1", "this is the access log bucket")
         self.bucket = s3.Bucket(
             self,
             "Bucket",
@@ -23,6 +35,8 @@ class DataLake(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,  # a bucket policy denying every non-TLS request
             minimum_tls_version=1.2,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="lake/",
             # Versioned, so an export that replaces a window keeps the old files for a while.
             versioned=True,
             removal_policy=RemovalPolicy.RETAIN,

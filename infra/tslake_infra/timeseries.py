@@ -48,7 +48,11 @@ class TimeSeriesStore(Construct):
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="CloudFormation-Validate::W3697", reason="Timestream for LiveAnalytics is in maintenance mode"
-            )
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-TS3",
+                reason="encrypted at rest with the AWS-owned key; a customer key adds cost and key policy upkeep",
+            ),
         )
 
 
