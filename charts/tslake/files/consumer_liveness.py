@@ -1,9 +1,10 @@
-"""Liveness of a KCL consumer pod: fail when it owns shards but has completed no batch for too long.
+"""Liveness of a KCL consumer pod: fail when it holds leases but has completed no batch for too long.
 
 A stalled KCL worker logs nothing and keeps serving /metrics, so an HTTP probe would pass. This reads the
-consumer's own metrics instead: `tslake_consumer_last_successful_batch_timestamp_seconds` (empty polls count
-as batches) against the clock, or `tslake_consumer_seconds_since_last_batch` before the first batch.
-A worker that owns no shard (more replicas than shards: a standby) has nothing to stall on and passes.
+consumer's own figure instead: `tslake_consumer_seconds_since_last_batch`, computed by the supervisor at
+scrape time from the processors' `tslake_consumer_last_successful_batch_timestamp_seconds` (empty polls
+count as batches; a worker holding no lease, such as a standby replica, reports 0). If that figure is
+missing, the timestamp itself is compared with the clock, for workers that own a shard.
 Standard library only: it runs as an exec probe every 30 s. Exit 0 healthy, 1 stalled or unreachable.
 """
 
@@ -39,15 +40,14 @@ def samples(text: str) -> dict[str, list[float]]:
 
 def check(text: str, max_seconds: float, now: float) -> tuple[bool, str]:
     values = samples(text)
-    shards = sum(values.get(SHARDS_OWNED, []))
-    if shards <= 0:
+    if values.get(SECONDS_SINCE):
+        age = max(values[SECONDS_SINCE])
+    elif sum(values.get(SHARDS_OWNED, [])) <= 0:
         return True, "owns no shard (standby or starting)"
-    if values.get(LAST_SUCCESS):
+    elif values.get(LAST_SUCCESS):
         age = now - max(values[LAST_SUCCESS])
-    elif values.get(SECONDS_SINCE):
-        age = min(values[SECONDS_SINCE])
     else:
-        return False, f"neither {LAST_SUCCESS} nor {SECONDS_SINCE} is exported"
+        return False, f"neither {SECONDS_SINCE} nor {LAST_SUCCESS} is exported"
     if age > max_seconds:
         return False, f"stalled: {age:.0f}s since the last successful batch (limit {max_seconds:.0f}s)"
     return True, f"{age:.0f}s since the last successful batch"
