@@ -74,6 +74,8 @@ class PythonDriver:
         self.observer = LeaseObserver(self.failover_s)
         self.consumers: dict[str, ShardConsumer] = {}
         self._sync_requested = threading.Event()
+        # shard -> (monotonic time before which we do not restart it, current backoff) after a crash
+        self._crashed: dict[str, tuple[float, float]] = {}
         self._log = get_logger(component="python_driver", worker_id=self.owner)
 
     # -- processors -----------------------------------------------------------------------------------
@@ -189,6 +191,14 @@ class PythonDriver:
             if consumer.is_alive():
                 continue
             del self.consumers[shard_id]
+            if consumer.outcome == "error":
+                backoff = min(
+                    self._crashed.get(shard_id, (0.0, self.settings.retry_initial_backoff_millis / 1000))[1] * 2,
+                    self.settings.retry_max_backoff_millis / 1000,
+                )
+                self._crashed[shard_id] = (time.monotonic() + backoff, backoff)
+            else:
+                self._crashed.pop(shard_id, None)
             if consumer.outcome == "shard_end":
                 self._sync_requested.set()
                 with contextlib.suppress(LeaseLostError, ClientError, BotoCoreError):
@@ -244,6 +254,8 @@ class PythonDriver:
         for lease in sorted(available, key=lambda x: x.lease_key):
             if mine >= target:
                 return
+            if self._crashed.get(lease.lease_key, (0.0, 0.0))[0] > now:
+                continue  # its processor crashed (e.g. the handler factory failed): back off
             self._start(lease)
             mine += 1
         if mine < target and live:
