@@ -33,8 +33,17 @@ def test_measure_value_casts_are_columns_and_tables_are_qualified() -> None:
     assert '"cat"."my-db"."raw.table"' in sql
 
 
-def test_unnest_of_a_timeseries_becomes_a_lateral_subquery() -> None:
+def test_unnest_joins_become_row_id_equi_joins() -> None:
     sql = translate("SELECT t.time, t.v FROM x AS p CROSS JOIN UNNEST(p.series) AS t (time, v)", "cat")
+    assert "__tslake_src0 AS MATERIALIZED (SELECT *, ROW_NUMBER() OVER () AS __tslake_rid FROM x AS p)" in sql
+    assert (
+        "FROM __tslake_src0 AS p JOIN (SELECT p.__tslake_rid, UNNEST(p.series, recursive := TRUE) "
+        "FROM __tslake_src0 AS p) AS t(__tslake_rid, time, v) ON t.__tslake_rid = p.__tslake_rid"
+    ) in sql
+
+
+def test_other_unnest_shapes_stay_lateral() -> None:
+    sql = translate("SELECT * FROM x AS p CROSS JOIN UNNEST(p.series) AS t (time, v)", "cat")
     assert "CROSS JOIN LATERAL (SELECT UNNEST(p.series, recursive := TRUE)) AS t(time, v)" in sql
 
 

@@ -2,7 +2,8 @@
 series (a binary search per series, which SQL list functions can't do); SQL macros then pick the values,
 so one implementation serves every value type.
 
-A Timestream timeseries is a DuckDB `LIST(STRUCT(time TIMESTAMP_NS, value ...))` sorted by time.
+A Timestream timeseries is a DuckDB `LIST(STRUCT(time TIMESTAMP_NS, value ...))` sorted by time. The Python
+functions return a struct of equally long lists: the kept points and the 1-based indexes to pick.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import pyarrow as pa
 from duckdb import sqltypes
 
 _NS = pa.timestamp("ns")
-_LOCF_TYPE = pa.list_(pa.struct([("time", _NS), ("i", pa.int32())]))
-_LINEAR_TYPE = pa.list_(pa.struct([("time", _NS), ("i", pa.int32()), ("j", pa.int32()), ("w", pa.float64())]))
+_LOCF_TYPE = pa.struct([("time", pa.list_(_NS)), ("i", pa.list_(pa.int32()))])
+_LINEAR_TYPE = pa.struct(
+    [("time", pa.list_(_NS)), ("i", pa.list_(pa.int32())), ("j", pa.list_(pa.int32())), ("w", pa.list_(pa.float64()))]
+)
 
 
 def _rows(times: pa.ChunkedArray, points: pa.ChunkedArray) -> list[tuple[np.ndarray, np.ndarray] | None]:
@@ -41,8 +44,8 @@ def _rows(times: pa.ChunkedArray, points: pa.ChunkedArray) -> list[tuple[np.ndar
     return out
 
 
-def _build(rows: list[dict[str, np.ndarray] | None], list_type: pa.ListType) -> pa.Array:
-    struct_type = list_type.value_type
+def _build(rows: list[dict[str, np.ndarray] | None], struct_type: pa.StructType) -> pa.Array:
+    """A struct of equally long lists per row (NULL where the input was NULL)."""
     offsets = [0]
     columns: dict[str, list[np.ndarray]] = {f.name: [] for f in struct_type}
     validity = []
@@ -54,17 +57,19 @@ def _build(rows: list[dict[str, np.ndarray] | None], list_type: pa.ListType) -> 
         for name in columns:
             columns[name].append(row[name])
         offsets.append(offsets[-1] + len(row["time"]))
+    offset_array = pa.array(offsets, pa.int32())
     children = []
     for f in struct_type:
         parts = columns[f.name]
         flat = np.concatenate(parts) if parts else np.array([], dtype=np.int64)
-        if f.type == _NS:
-            children.append(pa.array(flat.astype(np.int64), pa.int64()).cast(_NS))
+        item_type = f.type.value_type
+        if item_type == _NS:
+            values = pa.array(flat.astype(np.int64), pa.int64()).cast(_NS)
         else:
-            children.append(pa.array(flat, f.type))
-    values = pa.StructArray.from_arrays(children, fields=list(struct_type))
+            values = pa.array(flat, item_type)
+        children.append(pa.ListArray.from_arrays(offset_array, values))
     mask = pa.array([not v for v in validity], pa.bool_())
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+    return pa.StructArray.from_arrays(children, fields=list(struct_type), mask=mask)
 
 
 def locf_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
@@ -123,6 +128,8 @@ def exact_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
 _TIMES = "list_transform(ts, lambda x: CAST(x.time AS TIMESTAMP_NS))"
 _POINTS = "CAST(pts AS TIMESTAMP_NS[])"
 
+# The macros pick values with list_select and zip the lists back into (time, value) pairs. A lambda that
+# captured the series itself (ts[r.i]) would copy it once per point: quadratic, a minute for 90k points.
 MACROS = {
     "__ts_now": ("()", "CAST(now() AS TIMESTAMP_NS)"),
     "__ts_ago": ("(ns)", "make_timestamp_ns(epoch_ns(CAST(now() AS TIMESTAMP_NS)) - ns)"),
@@ -141,30 +148,36 @@ MACROS = {
         "(t, step_ns)",
         "make_timestamp_ns(epoch_ns(t) - (((epoch_ns(t) % step_ns) + step_ns) % step_ns))",
     ),
-    "__ts_interpolate_locf": (
-        "(ts, pts)",
-        f"list_transform(__ts_locf_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': ts[r.i].value}})",
+    "__ts_pick_locf": (
+        "(r, ts)",
+        "CASE WHEN r IS NOT NULL THEN list_transform(list_zip(r.time, list_select(ts, r.i)), "
+        "lambda z: {'time': z[1], 'value': z[2].value}) END",
     ),
-    "__ts_interpolate_linear": (
-        "(ts, pts)",
-        f"list_transform(__ts_linear_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': "
-        "CAST(ts[r.i].value AS DOUBLE) + (CAST(ts[r.j].value AS DOUBLE) - CAST(ts[r.i].value AS DOUBLE)) * r.w})",
+    "__ts_pick_linear": (
+        "(r, ts)",
+        "CASE WHEN r IS NOT NULL THEN list_transform(list_zip(r.time, list_select(ts, r.i), list_select(ts, r.j), r.w), "
+        "lambda z: {'time': z[1], 'value': CAST(z[2].value AS DOUBLE) "
+        "+ (CAST(z[3].value AS DOUBLE) - CAST(z[2].value AS DOUBLE)) * z[4]}) END",
     ),
+    "__ts_pick_fill": (
+        "(r, ts, fill)",
+        "CASE WHEN r IS NOT NULL THEN list_transform(list_zip(r.time, list_select(ts, r.i), r.i), "
+        "lambda z: {'time': z[1], 'value': CASE WHEN z[3] > 0 THEN z[2].value ELSE fill END}) END",
+    ),
+    "__ts_interpolate_locf": ("(ts, pts)", f"__ts_pick_locf(__ts_locf_index({_TIMES}, {_POINTS}), ts)"),
+    "__ts_interpolate_linear": ("(ts, pts)", f"__ts_pick_linear(__ts_linear_index({_TIMES}, {_POINTS}), ts)"),
     "__ts_interpolate_fill": (
-        "(ts, pts, fill)",
-        f"list_transform(__ts_exact_index({_TIMES}, {_POINTS}), lambda r: {{'time': r.time, 'value': "
-        "CASE WHEN r.i > 0 THEN ts[r.i].value ELSE fill END})",
+        "(ts, pts, fill)", f"__ts_pick_fill(__ts_exact_index({_TIMES}, {_POINTS}), ts, fill)",
     ),
 }
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
     ns_list = duckdb.list_type(sqltypes.TIMESTAMP_NS)
-    locf = duckdb.list_type(duckdb.struct_type({"time": sqltypes.TIMESTAMP_NS, "i": sqltypes.INTEGER}))
-    linear = duckdb.list_type(
-        duckdb.struct_type(
-            {"time": sqltypes.TIMESTAMP_NS, "i": sqltypes.INTEGER, "j": sqltypes.INTEGER, "w": sqltypes.DOUBLE}
-        )
+    int_list = duckdb.list_type(sqltypes.INTEGER)
+    locf = duckdb.struct_type({"time": ns_list, "i": int_list})
+    linear = duckdb.struct_type(
+        {"time": ns_list, "i": int_list, "j": int_list, "w": duckdb.list_type(sqltypes.DOUBLE)}
     )
     functions: list[tuple[str, Callable[..., pa.Array], object]] = [
         ("__ts_locf_index", locf_index, locf),
