@@ -30,7 +30,11 @@ CASES: dict[str, dict[str, Any]] = {
     "full": {
         "image": {"registry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/", "tag": "1.2.3"},
         "aws": {"region": "eu-west-1", "endpointUrl": "http://tslake-local:4566"},
-        "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "prom"}}, "dashboard": {"enabled": True}},
+        "metrics": {
+            "serviceMonitor": {"enabled": True, "labels": {"release": "prom"}},
+            "prometheusRule": {"enabled": True},
+            "dashboard": {"enabled": True},
+        },
         "generator": {
             "replicaCount": 3,
             "rate": 500.5,

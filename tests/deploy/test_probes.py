@@ -7,6 +7,7 @@ Grafana dashboard plots is one the services export.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import subprocess
@@ -106,11 +107,10 @@ def test_liveness_fails_when_the_metrics_endpoint_is_gone(probe_script: Path) ->
     assert "unreachable" in gone.stderr
 
 
-def test_dashboard_plots_only_exported_series(dashboard: dict[str, object]) -> None:
-    # Every series name the services define (counters gain _total, histograms _bucket/_sum/_count).
-    import tslake.metrics.cep  # the imports register their metrics
-    import tslake.metrics.generator
-    import tslake.metrics.ingest  # noqa: F401
+def exported_series() -> set[str]:
+    """Every series name the services define (counters gain _total, histograms _bucket/_sum/_count)."""
+    for module in ("cep", "consumer", "generator", "ingest"):
+        importlib.import_module(f"tslake.metrics.{module}")  # registers its metrics
     from tslake.metrics import exporter
 
     exported: set[str] = set()
@@ -120,12 +120,31 @@ def test_dashboard_plots_only_exported_series(dashboard: dict[str, object]) -> N
             exported.add(f"{family.name}_total" if family.type == "counter" else family.name)
             exported.update(sample.name for sample in family.samples)
     exported.add("tslake_consumer_seconds_since_last_batch")  # computed at scrape time by the supervisor
+    return exported
 
+
+def test_dashboard_plots_only_exported_series(dashboard: dict[str, object]) -> None:
     panels = dashboard["panels"]
     assert isinstance(panels, list) and panels
     used = {name for panel in panels for t in panel["targets"] for name in re.findall(r"tslake_\w+", t["expr"])}
     assert used, "the dashboard plots nothing"
-    assert used - exported == set()
+    assert used - exported_series() == set()
+
+
+def test_alerts_watch_exported_series_and_tell_on_call_what_to_do(full: Rendered) -> None:
+    rule = full.get("PrometheusRule", "tslake")
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert {a["alert"] for a in alerts} >= {"TslakeConsumerStalled", "TslakeConsumerDown", "TslakeExportStale"}
+    for alert in alerts:
+        assert alert["labels"]["severity"] in {"critical", "warning", "info"}
+        assert alert["annotations"]["summary"] and alert["annotations"]["runbook"]
+        used = set(re.findall(r"tslake_\w+", alert["expr"]))
+        assert used - exported_series() == set(), alert["alert"]
+    stalled = next(a for a in alerts if a["alert"] == "TslakeConsumerStalled")
+    # It fires before the liveness probe (600 s) restarts the pod.
+    assert stalled["expr"].endswith("> 300")
+    down = next(a for a in alerts if a["alert"] == "TslakeConsumerDown")
+    assert 'service=~"tslake-(raw-ingest|cep-ingest|cep)"' in down["expr"]
 
 
 @pytest.fixture
