@@ -23,6 +23,7 @@ class Dataset:
     query: Callable[[str, str, Window], str]  # (database, table, window) -> SQL
     columns_types: dict[str, str]  # Glue/Athena types, in file column order
     sort_by: tuple[str, ...]
+    dimensions: tuple[str, ...]  # dimension columns the query reads; absent until the table has data
 
 
 DATASETS: dict[DatasetName, Dataset] = {
@@ -32,6 +33,7 @@ DATASETS: dict[DatasetName, Dataset] = {
         queries.interpolation_query,
         {"sensor_id": "string", "time": "timestamp", "status": "string", "temperature": "double"},
         ("sensor_id", "time"),
+        ("sensor_id", "status"),
     ),
     DatasetName.CEP: Dataset(
         DatasetName.CEP,
@@ -48,5 +50,6 @@ DATASETS: dict[DatasetName, Dataset] = {
             "elapsed": "double",
         },
         ("sensor_id", "time", "history"),
+        ("sensor_id", "non_errors", "history"),
     ),
 }

@@ -10,16 +10,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+import structlog
+
 from tslake import names
 from tslake.export import catalog
-from tslake.export.datasets import DATASETS, DatasetName
+from tslake.export.datasets import DATASETS, Dataset, DatasetName
 from tslake.export.lake import Format, LakeWriter
-from tslake.export.store import run_query
+from tslake.export.queries import columns_query
+from tslake.export.store import StoreQueryError, query_columns, run_query
 from tslake.export.window import Window
-from tslake.logs import get_logger
 from tslake.metrics import exporter as metrics
 
-log = get_logger(component="export")
+# Lazy: bound at first use, i.e. after configure_logging (an eager bind keeps the default stdout renderer).
+log = structlog.get_logger(component="export")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def export_window(
     try:
         writer = writer or LakeWriter(config.bucket)
         writer.check_bucket()
-        df = run_query(spec.query(config.database, config.table(name), window), query_client)
+        df = _query(spec, config.database, config.table(name), window, query_client)
         if not df.empty:
             df = df[list(spec.columns_types)].sort_values(list(spec.sort_by), kind="stable", ignore_index=True)
         result.query_seconds = time.perf_counter() - started
@@ -137,6 +141,27 @@ def export_window(
         format=config.format,
     )
     return result
+
+
+def _query(spec: Dataset, database: str, table: str, window: Window, client: Any) -> pd.DataFrame:
+    """The window's rows; none when the table has never had data (e.g. no CEP event detected yet).
+
+    Timestream only knows a dimension column once a record has carried it, so the export query fails
+    on such a table; that failure is told apart from real ones by the table's columns, looked up only
+    after a failure (no extra query on the normal path).
+    """
+    try:
+        return run_query(spec.query(database, table, window), client)
+    except StoreQueryError as failure:
+        try:
+            columns = set(query_columns(columns_query(database, table), client))
+        except StoreQueryError:
+            raise failure from None  # e.g. no such table: the export query's own error says it best
+        missing = [d for d in spec.dimensions if d not in columns]
+        if not missing:
+            raise
+        log.info("table_without_data", table=f"{database}.{table}", missing_columns=missing)
+        return pd.DataFrame(columns=list(spec.columns_types))
 
 
 def export_all(

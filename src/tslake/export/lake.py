@@ -25,18 +25,19 @@ from typing import Any, Literal
 
 import awswrangler as wr
 import pandas as pd
+import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tslake import aws
 from tslake.export.window import Window
-from tslake.logs import get_logger
 
 Format = Literal["parquet", "csv"]
 FORMATS: tuple[Format, ...] = ("parquet", "csv")
 # Microseconds: what Athena/Glue read from Parquet everywhere; readings are in ms, so nothing is lost.
 PARQUET_KWARGS = {"coerce_timestamps": "us", "allow_truncated_timestamps": True}
 
-log = get_logger(component="export.lake")
+# Lazy: bound at first use, i.e. after configure_logging (an eager bind keeps the default stdout renderer).
+log = structlog.get_logger(component="export.lake")
 
 
 class LakeError(RuntimeError):

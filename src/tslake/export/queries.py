@@ -50,10 +50,23 @@ GROUP BY sensor_id, time, non_errors, history
 """
 
 
-def _render(template: str, database: str, table: str, window: Window) -> str:
+# Which columns a table has (its ColumnInfo); a table that has never had data has no dimension columns.
+COLUMNS_QUERY = 'SELECT * FROM "{database}"."{table}" LIMIT 1'
+
+
+def columns_query(database: str, table: str) -> str:
+    _check_names(database, table)
+    return COLUMNS_QUERY.format(database=database, table=table)
+
+
+def _check_names(database: str, table: str) -> None:
     for name, value in (("database", database), ("table", table)):
         if not value or '"' in value:
             raise ValueError(f"invalid Timestream {name} name: {value!r}")
+
+
+def _render(template: str, database: str, table: str, window: Window) -> str:
+    _check_names(database, table)
     return template.format(
         database=database, table=table, start=window.start.strftime(SQL_FORMAT), end=window.end.strftime(SQL_FORMAT)
     )

@@ -45,6 +45,18 @@ def _column(values: list[Any], scalar_type: str) -> Any:
     return pd.array(values, dtype="string")
 
 
+def query_columns(sql: str, client: Any = None) -> list[str]:
+    """Column names of `sql`'s result (its first page's ColumnInfo)."""
+    client = client or query_client()
+    try:
+        return [c["Name"] for c in client.query(QueryString=sql)["ColumnInfo"]]
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise StoreQueryError(f"the store rejected {sql!r}: {error.get('Code')}: {error.get('Message')}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailableError(f"the time-series store is unreachable: {exc}") from exc
+
+
 def run_query(sql: str, client: Any = None) -> pd.DataFrame:
     """All pages of `sql` as one DataFrame with typed columns (TIMESTAMP as naive UTC datetime64)."""
     client = client or query_client()
