@@ -204,6 +204,7 @@ def _window(base_ms: int) -> tuple[str, str]:
 
 def _query(endpoint: EndpointProcess, sql: str) -> tuple[float, float, int]:
     connection = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=300)
+    cpu0 = _server_cpu_seconds(endpoint.pid)
     t0 = time.perf_counter()
     page = _post(connection, "Query", json.dumps({"QueryString": sql}).encode())
     first = time.perf_counter() - t0
@@ -213,6 +214,8 @@ def _query(endpoint: EndpointProcess, sql: str) -> tuple[float, float, int]:
         page = _post(connection, "Query", body)
         rows += len(page["Rows"])
     total = time.perf_counter() - t0
+    cpu = _server_cpu_seconds(endpoint.pid) - cpu0
+    print(f"   query: first page {first:.2f} s, all {rows} rows {total:.2f} s, endpoint CPU {cpu:.2f} s", flush=True)
     connection.close()
     return first, total, rows
 
@@ -234,7 +237,7 @@ def _query_direct(rows: list[tuple[str, int, float, str]], window: tuple[str, st
     count = 0
     for _ in range(QUERY_RUNS):
         t0 = time.perf_counter()
-        result = con.execute(DIRECT_QUERY, {"start": window[0], "end": window[1]}).to_arrow_table()
+        result = con.sql(DIRECT_QUERY, params={"start": window[0], "end": window[1]}).to_arrow_table()
         timings.append(time.perf_counter() - t0)
         count = result.num_rows
     con.close()
@@ -255,6 +258,8 @@ def run(report: Report) -> None:
 
             rate, cpu_us = _ingest(endpoint)
             ceiling = _ingest_direct()
+            print(f"   endpoint CPU per record: {cpu_us:.1f} us -> {1e6 / cpu_us:,.0f} records per endpoint "
+                  f"CPU-second (the wall-clock rate depends on what else the 2 cores run)", flush=True)
             report.add(
                 Figure(
                     "timestream WriteRecords ingest (HTTP, 100-rec MULTI)",

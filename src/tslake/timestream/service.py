@@ -16,7 +16,7 @@ from typing import Any
 from tslake.timestream import address
 from tslake.timestream.catalog import Catalog
 from tslake.timestream.errors import TimestreamError, UnknownOperationError, ValidationError
-from tslake.timestream.query import QueryEngine
+from tslake.timestream.query import EncodedResponse, QueryEngine
 from tslake.timestream.storage import Store
 from tslake.timestream.write import Writer
 
@@ -64,7 +64,7 @@ class TimestreamService:
         self.writer = Writer(self.store, self.catalog, latency_ms=latency_ms, flush_ms=flush_ms)
         self.queries = QueryEngine(self.store, before_query=self._sync_writes)
         self.tags: dict[str, list[dict[str, str]]] = {}
-        self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+        self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any] | EncodedResponse]] = {
             "CreateDatabase": self._create_database,
             "DescribeDatabase": self._describe_database,
             "ListDatabases": self._list_databases,
@@ -96,7 +96,10 @@ class TimestreamService:
                 raise SerializationError(f"Request body is not valid JSON: {exc}") from None
             if not isinstance(request, dict):
                 raise SerializationError("Request body must be a JSON object")
-            return 200, json.dumps(handler(request)).encode()
+            response = handler(request)
+            if isinstance(response, EncodedResponse):
+                return 200, response.body
+            return 200, json.dumps(response).encode()
         except TimestreamError as error:
             return error.status, json.dumps(error.body()).encode()
         except Exception as exc:  # an engine bug must not take the endpoint down
