@@ -72,3 +72,26 @@ def test_a_taken_port_names_the_port_option(tmp_path: Path) -> None:
             start_endpoint(port=port, log_path=tmp_path / "endpoint.log", timeout=30)
     assert "--port" in str(error.value)
     assert "port_in_use" in str(error.value)
+
+
+def test_interval_snapshot_survives_a_kill(tmp_path: Path) -> None:
+    """Periodic snapshots: after SIGKILL (no clean shutdown) the last snapshot is restored."""
+    import time
+
+    data_dir, log = tmp_path / "data", tmp_path / "endpoint.log"
+    snapshot = data_dir / "moto-state.pickle"
+    first = start_endpoint(data_dir=data_dir, log_path=log, extra_args=["--snapshot-interval", "0.5"])
+    try:
+        first.client("kinesis").create_stream(StreamName="snapshotted", ShardCount=1)
+        deadline = time.monotonic() + 30
+        while not snapshot.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert snapshot.exists(), first.log_tail()
+    finally:
+        first.popen.kill()
+        first.popen.wait(10)
+    second = start_endpoint(data_dir=data_dir, log_path=log)
+    try:
+        assert second.client("kinesis").list_streams()["StreamNames"] == ["snapshotted"]
+    finally:
+        second.stop()

@@ -62,8 +62,11 @@ class Endpoint:
             asyncio.run(self._serve(app, state))
         finally:
             if state is not None:
-                app.run_in_moto_thread(state.save)
-                log.info("moto_state_saved", path=str(state.path))
+                try:
+                    app.run_in_moto_thread(state.save)
+                    log.info("moto_state_saved", path=str(state.path))
+                except Exception:  # keep the previous snapshot; it is replaced atomically or not at all
+                    log.exception("moto_state_save_failed", path=str(state.path))
             app.shutdown()
             timestream.close()
             with contextlib.suppress(OSError):  # hypercorn may already have closed the listening fd
@@ -117,13 +120,20 @@ class Endpoint:
                 stop.set()
 
     async def _snapshot_loop(self, app: EndpointApp, state: MotoState) -> None:
-        save = state.save
+        """Save after changes; a snapshot stalls moto, so keep that under ~10% of the time."""
+        interval = self.snapshot_interval
+        saved_at_request = app.moto_requests
         while True:
-            await asyncio.sleep(self.snapshot_interval)
+            await asyncio.sleep(interval)
+            if app.moto_requests == saved_at_request:
+                continue
+            saved_at_request = app.moto_requests
             started = time.monotonic()
             try:
-                await asyncio.wrap_future(app.moto_thread.submit(save))
+                await asyncio.wrap_future(app.moto_thread.submit(state.save))
             except Exception:  # a failed snapshot must not stop the endpoint; the next one retries
                 log.exception("moto_state_save_failed")
-            else:
-                log.debug("moto_state_saved", seconds=round(time.monotonic() - started, 3))
+                continue
+            seconds = time.monotonic() - started
+            interval = max(self.snapshot_interval, 10 * seconds)
+            log.debug("moto_state_saved", seconds=round(seconds, 3), next_in=round(interval, 1))

@@ -155,6 +155,7 @@ class EndpointApp:
         self.timestream = timestream
         self.moto = moto if moto is not None else moto_wsgi_app()
         self.moto_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moto")
+        self.moto_requests = 0  # lets the snapshot loop skip idle periods
         self.timestream_thread = ThreadPoolExecutor(max_workers=TIMESTREAM_THREADS, thread_name_prefix="timestream")
 
     def shutdown(self) -> None:
@@ -190,6 +191,7 @@ class EndpointApp:
             status, headers, out = 200, [(b"content-type", b"application/json")], b'{"status":"ok"}'
         else:
             environ = build_environ(scope, bytes(body))
+            self.moto_requests += 1
             status, headers, out = await loop.run_in_executor(self.moto_thread, call_wsgi, self.moto, environ)
             headers.append((BACKEND_HEADER, b"moto"))
         if not any(name == b"content-length" for name, _ in headers) and scope["method"] != "HEAD":
