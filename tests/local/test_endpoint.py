@@ -79,6 +79,40 @@ def test_timestream_requests_reach_the_timestream_engine(endpoint: EndpointProce
     assert kinesis["ResponseMetadata"]["HTTPHeaders"]["x-tslake-backend"] == "moto"
 
 
+def test_cloudwatch_cbor_dynamodb_conditional_writes_and_sts(endpoint: EndpointProcess) -> None:
+    """The other services the pipeline touches (CloudWatch speaks CBOR in this botocore)."""
+    from datetime import UTC, datetime, timedelta
+
+    cloudwatch = endpoint.client("cloudwatch")
+    cloudwatch.put_metric_data(Namespace="tslake-test", MetricData=[{"MetricName": "m", "Value": 2.0}])
+    now = datetime.now(UTC)
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="tslake-test",
+        MetricName="m",
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    assert [point["Sum"] for point in stats["Datapoints"]] == [2.0]
+
+    dynamodb = endpoint.client("dynamodb")
+    dynamodb.create_table(
+        TableName="tslake-test-leases",
+        KeySchema=[{"AttributeName": "leaseKey", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "leaseKey", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"leaseKey": {"S": "shard-0"}, "leaseCounter": {"N": "1"}}
+    dynamodb.put_item(TableName="tslake-test-leases", Item=item, ConditionExpression="attribute_not_exists(leaseKey)")
+    with pytest.raises(ClientError) as taken:
+        dynamodb.put_item(
+            TableName="tslake-test-leases", Item=item, ConditionExpression="attribute_not_exists(leaseKey)"
+        )
+    assert taken.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert endpoint.client("sts").get_caller_identity()["Account"]
+
+
 def test_provision_is_idempotent(endpoint: EndpointProcess) -> None:
     env = {**os.environ, **endpoint.env()}
     second = subprocess.run(

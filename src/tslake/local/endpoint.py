@@ -91,6 +91,7 @@ class Endpoint:
         config = Config()
         config.bind = [f"fd://{self.sock.fileno()}"]
         config.accesslog = None
+        config.include_server_header = False  # moto already answers `server: amazon.com`
         config.errorlog = logging.getLogger("hypercorn.error")
         config.graceful_timeout = 3.0
         config.keep_alive_timeout = 75.0
