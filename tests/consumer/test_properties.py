@@ -17,7 +17,7 @@ CHILD = ["/opt/tslake/bin/python", "-m", "tslake.cli", "raw-ingest"]
 
 def settings(**overrides: object) -> ConsumerSettings:
     base: dict[str, object] = {"stream": "tslake-input", "application_name": "tslake-raw-ingest"}
-    return ConsumerSettings(**{**base, **overrides})
+    return ConsumerSettings.model_validate({**base, **overrides})
 
 
 def parse(text: str) -> dict[str, str]:
@@ -118,3 +118,15 @@ def test_a_missing_stream_names_its_variable(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(SettingsError) as error:
         parse_settings(ConsumerSettings)
     assert error.value.variable == "TSLAKE_STREAM"
+
+
+def test_a_missing_java_stops_start_up_with_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tslake.consumer.kcl.daemon import EXIT_NO_DAEMON, run_daemon
+    from tslake.lifecycle import Shutdown
+
+    code = run_daemon(settings(java_binary="/nonexistent/java", metrics_port=0), Shutdown(), environ={})
+    assert code == EXIT_NO_DAEMON
+    err = capfd.readouterr().err
+    assert "kcl_daemon_unavailable" in err and "/nonexistent/java" in err

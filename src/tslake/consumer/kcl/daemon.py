@@ -30,6 +30,7 @@ from tslake.logs import configure_logging
 from tslake.metrics.consumer import LAST_SUCCESS, SecondsSinceLastBatch
 from tslake.settings.consumer import ConsumerSettings
 
+EXIT_NO_DAEMON = 2
 MAIN_CLASS = "software.amazon.kinesis.multilang.MultiLangDaemon"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _PR_SET_PDEATHSIG = 1
@@ -134,9 +135,17 @@ def run_daemon(settings: ConsumerSettings, shutdown: Shutdown, environ: Mapping[
     properties.write_text(render_properties(settings, child_command(), env))
     logback = workdir / "logback.xml"
     logback.write_text(_LOGBACK.replace("{level}", settings.kcl_log_level))
-    command = java_command(settings, properties, logback)
-    log.info("kcl_daemon_starting", properties=str(properties), worker_id=settings.worker_id)
-    jvm = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, preexec_fn=_die_with_parent)
+    try:
+        command = java_command(settings, properties, logback)
+        log.info("kcl_daemon_starting", properties=str(properties), worker_id=settings.worker_id)
+        jvm = subprocess.Popen(
+            command, env=env, stdin=subprocess.DEVNULL, stdout=2, preexec_fn=_die_with_parent
+        )
+    except (KclJarsNotFoundError, FileNotFoundError, PermissionError) as exc:
+        # No jars or no java (TSLAKE_JAVA_BINARY): a start-up error that names what to fix.
+        log.error("kcl_daemon_unavailable", error=str(exc), java_binary=settings.java_binary)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return EXIT_NO_DAEMON
     _serve_metrics(settings, str(multiproc), jvm.pid)
     log.info("kcl_daemon_started", pid=jvm.pid)
     while jvm.poll() is None:
