@@ -113,7 +113,11 @@ def _record_size(record: Any) -> int:
 def shard_put_record(self: Any, partition_key: str, data: str, explicit_hash_key: str) -> str:
     records = self.records
     sequence_number = next(reversed(records)) + 1 if records else 1
-    records[sequence_number] = models.Record(partition_key, data, sequence_number, explicit_hash_key)
+    # Not through BaseModel.__new__, which appends every instance to a process-wide list (read only by
+    # moto's /moto-api dashboard): that list would keep every record of a deleted stream alive.
+    record = object.__new__(models.Record)
+    models.Record.__init__(record, partition_key, data, sequence_number, explicit_hash_key)
+    records[sequence_number] = record
     return str(sequence_number)
 
 
