@@ -68,6 +68,16 @@ class Store:
             "properties JSON, columns JSON)"
         )
         udf.register(self.con)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """The first Arrow insert imports ~0.5 s of modules; pay that at start-up, not in a client's call."""
+        import pyarrow as pa
+
+        self.con.execute("CREATE TEMP TABLE __tslake_warm_up (x BIGINT)")
+        self.con.from_arrow(pa.table({"x": pa.array([1], pa.int64())})).insert_into("__tslake_warm_up")
+        self.con.sql("SELECT * FROM __tslake_warm_up").to_arrow_table()
+        self.con.execute("DROP TABLE __tslake_warm_up")
 
     @contextmanager
     def locked(self) -> Iterator[duckdb.DuckDBPyConnection]:

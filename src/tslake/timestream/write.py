@@ -540,21 +540,18 @@ class Writer:
     def _insert(self, table: Table, rows: list[dict[str, Any]], upserts: list[tuple[str, str, int]]) -> None:
         if not rows:
             return
-        # Every column in the data table's physical order, so the batch appends positionally. pyarrow
-        # converts the row dicts to a struct array in C++, far faster than building columns in Python.
-        fields = [
-            pa.field("measure_name", pa.string()),
-            pa.field("time", pa.int64()),
-            pa.field(SERIES_COLUMN, pa.string()),
-            pa.field(VERSION_COLUMN, pa.int64()),
-        ]
-        for name, column in list(table.columns.items()):
-            arrow_type = _ARROW_TYPES[column.duckdb_type]
-            fields.append(pa.field(name, pa.int64() if arrow_type == _NS else arrow_type))
-        staged = pa.Table.from_struct_array(pa.array(rows, pa.struct(fields)))
-        for position, f in enumerate(fields):
-            if f.name == "time" or (f.name in table.columns and table.columns[f.name].duckdb_type == "TIMESTAMP_NS"):
-                staged = staged.set_column(position, f.name, staged.column(position).cast(_NS))
+        # Every column in the data table's physical order, so the batch appends positionally.
+        names = ["measure_name", "time", SERIES_COLUMN, VERSION_COLUMN, *table.columns]
+        types = [pa.string(), _NS, pa.string(), pa.int64()]
+        types += [_ARROW_TYPES[column.duckdb_type] for column in list(table.columns.values())]
+        arrays = []
+        for name, arrow_type in zip(names, types, strict=True):
+            values = [row.get(name) for row in rows]
+            if arrow_type == _NS:  # nanosecond integers
+                arrays.append(pa.array(values, pa.int64()).cast(_NS))
+            else:
+                arrays.append(pa.array(values, arrow_type))
+        staged = pa.Table.from_arrays(arrays, names=names)
         target = self.store.data_table(table.id)
         with self.store.locked() as con:
             con.execute("BEGIN")
