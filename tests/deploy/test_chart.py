@@ -189,7 +189,12 @@ def test_raw_and_cep_ingest_differ_only_in_stream_table_and_layout(default: Rend
     differing = {path for path in a.keys() | b.keys() if a.get(path) != b.get(path)}
     allowed = {f".spec.template.spec.containers[C].env[{v}].value" for v in INGEST_DIFFERENCES}
     allowed |= {".spec.replicas", ".spec.template.spec.containers[C].resources.requests.cpu"}
-    allowed |= {".metadata.name", ".spec.template.spec.serviceAccountName"}  # the component's own name
+    # The component's own name, and selectors by it.
+    allowed |= {
+        ".metadata.name",
+        ".spec.template.spec.serviceAccountName",
+        ".spec.template.spec.topologySpreadConstraints",
+    }
     allowed |= {f"{labels}.app.kubernetes.io/component" for labels in COMPONENT_LABELS}
     assert differing - allowed == set()
     # The differences that must be there are (the comparison really saw the env).
@@ -234,6 +239,9 @@ def test_consumer_liveness_reads_the_probe_script(default: Rendered) -> None:
 
 def test_consumers_have_disruption_budgets(default: Rendered) -> None:
     for name in CONSUMERS:
+        (spread,) = pod_spec(default.get("Deployment", name))["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+        assert spread["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == name.removeprefix("tslake-")
         pdb = default.get("PodDisruptionBudget", name)
         selector = default.get("Deployment", name)["spec"]["selector"]["matchLabels"]
         assert pdb["spec"]["selector"]["matchLabels"] == selector
@@ -252,6 +260,8 @@ def test_generator_statefulset_identity(full: Rendered, monkeypatch: pytest.Monk
     settings = settings_from(GeneratorSettings, env, monkeypatch)
     assert (settings.stream, settings.rate, settings.seed, settings.sensors) == (names.INPUT_STREAM, 500.5, 7, 100)
     assert replica_id_from(settings.replica_id, env["POD_NAME"], None) == 2
+    # SIGTERM: the generator flushes for up to TSLAKE_SHUTDOWN_TIMEOUT_SECONDS before the kubelet kills it.
+    assert pod_spec(sts)["terminationGracePeriodSeconds"] > settings.shutdown_timeout_seconds
     assert container(sts)["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tslake-generator:1.2.3"
 
 

@@ -153,6 +153,16 @@ affinity:
 tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- if and $root.Values.spreadAcrossZones (ne .name "exporter") }}
+# Replicas of a component prefer different zones, so one zone outage leaves the others reading.
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "tslake.componentSelectorLabels" . | nindent 8 }}
+{{- end }}
 {{- end }}
 
 {{- define "tslake.podMetadata" -}}
