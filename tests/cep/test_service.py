@@ -23,6 +23,7 @@ import pytest
 
 from tests.cep.helpers import matches, put, reading
 from tests.support.kinesis import create_stream
+from tslake.cep.state.reshard import key_hash
 
 SENSOR = "sensor-42"
 WAIT_S = 90.0
@@ -95,8 +96,9 @@ class Cluster:
             process.kill()
             process.wait(timeout=30)
 
-    def put(self, rows: list[bytes]) -> None:
-        put(self.kinesis, self.input, [(SENSOR, r) for r in rows])
+    def put(self, rows: list[bytes] | list[tuple[str, bytes]]) -> None:
+        """Put rows (SENSOR's, or (partition key, data) pairs); remember the last sequence of shard 0."""
+        put(self.kinesis, self.input, [r if isinstance(r, tuple) else (SENSOR, r) for r in rows])
         shard = self.kinesis.list_shards(StreamName=self.input)["Shards"][0]
         iterator = self.kinesis.get_shard_iterator(
             StreamName=self.input, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
@@ -173,3 +175,30 @@ def test_lease_move_mid_partial_match_emits_it_once(cluster: Cluster) -> None:
     assert cluster.metric("worker-2", "tslake_cep_matches_out_total") == 1
     assert cluster.stop("worker-2") == 0
     assert matches(cluster.kinesis, cluster.output) == [EXPECTED]
+
+
+def test_reshard_mid_partial_match_children_continue_it(cluster: Cluster) -> None:
+    """The input stream splits while six sensors have partial matches; each child shard starts from the
+    parent's saved state (its own sensors only), so every match is completed, once."""
+    sensors = [f"sensor-{i:02d}" for i in range(6)]
+    middle = 2**127  # UNIFORM_SCALING to two shards splits the hash key space here
+    assert {key_hash(s) < middle for s in sensors} == {True, False}, "both children must get sensors"
+    cluster.start("worker-r")
+
+    def rows(template: list[bytes]) -> list[tuple[str, bytes]]:
+        return [(s, row.replace(SENSOR.encode(), s.encode())) for row in template for s in sensors]
+
+    cluster.put(rows(PARTIAL))
+    wait_for("the partial matches to be checkpointed", cluster.checkpointed, cluster.logs)
+    cluster.kinesis.update_shard_count(StreamName=cluster.input, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    put(cluster.kinesis, cluster.input, rows(CLOSING))
+
+    wait_for(
+        "one match per sensor", lambda: len(matches(cluster.kinesis, cluster.output)) >= len(sensors), cluster.logs
+    )
+    assert cluster.stop("worker-r") == 0
+    found = matches(cluster.kinesis, cluster.output)
+    assert sorted(m["sensor_id"] for m in found) == sensors
+    assert all({**m, "sensor_id": SENSOR, "_partition_key": SENSOR} == EXPECTED for m in found)
+    log = "".join(p.read_text() for p in cluster.logs)
+    assert log.count('"state_inherited"') == 2

@@ -14,11 +14,12 @@ the same batch starts from exactly the state that batch started from.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tslake.cep.measures import to_cep_event
 from tslake.cep.ordering import EventTimeBuffer
 from tslake.cep.state import ShardState, StateConflictError, StateStore
+from tslake.cep.state.reshard import ShardLineage, inherit
 from tslake.consumer import ShardContext, SourceRecord
 from tslake.deadletter import DeadLetter, DeadLetterWriter
 from tslake.logs import get_logger
@@ -48,8 +49,11 @@ class CepHandler:
         dead_letters: DeadLetterWriter,
         store: StateStore,
         allowed_lateness_ms: int,
+        lineage: Callable[[str], ShardLineage | None] | None = None,
     ) -> None:
         self.context = context
+        self.application = application
+        self.lineage = lineage
         self.key = state_key(application, context)
         self.producer = producer
         self.dead_letters = dead_letters
@@ -62,8 +66,9 @@ class CepHandler:
     def _load(self) -> None:
         stored = self.store.load(self.key)
         if stored is None:
-            self.state = ShardState(buffer=EventTimeBuffer(self.lateness_ms))
+            self.state = self._from_parents() or ShardState(buffer=EventTimeBuffer(self.lateness_ms))
             self.version, self.saved_blob = 0, None
+            self._baseline = self.state.to_bytes()  # what a failed first batch rolls back to
         else:
             self.state = ShardState.from_bytes(stored.blob, self.lateness_ms)
             self.version, self.saved_blob = stored.version, stored.blob
@@ -76,6 +81,28 @@ class CepHandler:
             starting_sequence_number=self.context.starting_sequence_number,
         )
         self._update_gauges(len(self.saved_blob or b""))
+
+    def _from_parents(self) -> ShardState | None:
+        """A shard seen for the first time may be a reshard's child: start from its parents' state."""
+        lineage = self.lineage(self.context.shard_id) if self.lineage else None
+        if lineage is None or not lineage.parents:
+            return None
+        parents = []
+        for parent in lineage.parents:
+            context = ShardContext(stream=self.context.stream, shard_id=parent, starting_sequence_number=None)
+            stored = self.store.load(state_key(self.application, context))
+            if stored is not None:
+                parents.append(ShardState.from_bytes(stored.blob, self.lateness_ms))
+        if not parents:
+            return None
+        state = inherit(parents, lineage.hash_range, self.lateness_ms)
+        self._log.info(
+            "state_inherited",
+            parents=list(lineage.parents),
+            open_partials=state.engine.open_partials,
+            buffered=len(state.buffer),
+        )
+        return state
 
     def handle(self, batch: Sequence[SourceRecord]) -> None:
         try:
@@ -143,10 +170,7 @@ class CepHandler:
         self._update_gauges(len(blob))
 
     def _rollback(self) -> None:
-        if self.saved_blob is None:
-            self.state = ShardState(buffer=EventTimeBuffer(self.lateness_ms))
-        else:
-            self.state = ShardState.from_bytes(self.saved_blob, self.lateness_ms)
+        self.state = ShardState.from_bytes(self.saved_blob or self._baseline, self.lateness_ms)
 
     def _update_gauges(self, state_bytes: int) -> None:
         metrics.OPEN_PARTIALS.labels(shard_id=self._shard).set(self.state.engine.open_partials)

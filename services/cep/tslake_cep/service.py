@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tslake import aws
 from tslake.cep.state.dynamodb import DynamoStateStore
+from tslake.cep.state.reshard import kinesis_lineage
 from tslake.consumer import HandlerFactory, RecordHandler, ShardContext, run_consumer
 from tslake.deadletter import DeadLetterWriter
 from tslake.lifecycle import Shutdown
@@ -26,6 +27,7 @@ def handler_factory(settings: CepSettings) -> HandlerFactory:
     store = DynamoStateStore(settings.state_table, aws.client("dynamodb", region_name=settings.region))
     if settings.create_state_table:
         store.ensure_table()
+    lineage = kinesis_lineage(aws.client("kinesis", region_name=settings.region), settings.stream)
 
     def make(context: ShardContext) -> RecordHandler:
         return CepHandler(
@@ -35,6 +37,7 @@ def handler_factory(settings: CepSettings) -> HandlerFactory:
             dead_letters=dead_letters,
             store=store,
             allowed_lateness_ms=settings.allowed_lateness_ms,
+            lineage=lineage,
         )
 
     return make
