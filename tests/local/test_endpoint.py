@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -50,6 +51,28 @@ def test_s3_metadata_with_underscore_survives(endpoint: EndpointProcess) -> None
     s3 = endpoint.client("s3")
     s3.put_object(Bucket=names.LAKE_BUCKET, Key="tests/meta", Body=b"x", Metadata={"source_shard": "s-1"})
     assert s3.head_object(Bucket=names.LAKE_BUCKET, Key="tests/meta")["Metadata"] == {"source_shard": "s-1"}
+
+
+@pytest.mark.parametrize("http2", [False, True], ids=["http1-chunked", "h2-no-content-length"])
+def test_s3_put_with_a_streamed_body(endpoint: EndpointProcess, http2: bool) -> None:
+    """A body without Content-Length (chunked, or an h2 stream) arrives whole, not empty."""
+    env = endpoint.env()
+    scope = f"testing/20260101/{env['AWS_REGION']}/s3/aws4_request"
+    key = f"tests/streamed-{'h2' if http2 else 'h1'}"
+    headers = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0",
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    }
+
+    def body() -> Iterator[bytes]:
+        yield b"hello "
+        yield b"streamed world"
+
+    with httpx.Client(http1=not http2, http2=http2) as http:
+        response = http.put(f"{endpoint.url}/{names.LAKE_BUCKET}/{key}", content=body(), headers=headers)
+    assert response.status_code == 200, response.text
+    stored = endpoint.client("s3").get_object(Bucket=names.LAKE_BUCKET, Key=key)["Body"].read()
+    assert stored == b"hello streamed world"
 
 
 def test_awswrangler_parquet_round_trip(endpoint: EndpointProcess) -> None:

@@ -102,6 +102,11 @@ def build_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         environ[key] = f"{environ[key]},{value}" if key in environ else value
     if "HTTP_HOST" not in environ:
         environ["HTTP_HOST"] = authority or f"{server[0]}:{server[1]}"
+    # The body is complete and de-chunked: say so, or werkzeug reads a chunked (HTTP/1.1) or
+    # length-less (HTTP/2) request body as empty.
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ["wsgi.input_terminated"] = True
     environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = preserved
     return environ
 
