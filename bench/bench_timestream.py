@@ -258,8 +258,11 @@ def run(report: Report) -> None:
 
             rate, cpu_us = _ingest(endpoint)
             ceiling = _ingest_direct()
-            print(f"   endpoint CPU per record: {cpu_us:.1f} us -> {1e6 / cpu_us:,.0f} records per endpoint "
-                  f"CPU-second (the wall-clock rate depends on what else the 2 cores run)", flush=True)
+            print(
+                f"   endpoint CPU per record: {cpu_us:.1f} us -> {1e6 / cpu_us:,.0f} records per endpoint "
+                f"CPU-second (the wall-clock rate depends on what else the 2 cores run)",
+                flush=True,
+            )
             report.add(
                 Figure(
                     "timestream WriteRecords ingest (HTTP, 100-rec MULTI)",

@@ -45,7 +45,8 @@ def test_table_lifecycle_and_retention(write_client: Any, database: str) -> None
     table = write_client.create_table(DatabaseName=database, TableName=name)["Table"]
     assert table["TableStatus"] == "ACTIVE"
     assert table["RetentionProperties"] == {
-        "MemoryStoreRetentionPeriodInHours": 6, "MagneticStoreRetentionPeriodInDays": 73000,
+        "MemoryStoreRetentionPeriodInHours": 6,
+        "MagneticStoreRetentionPeriodInDays": 73000,
     }
     with pytest.raises(write_client.exceptions.ConflictException):
         write_client.create_table(DatabaseName=database, TableName=name)
@@ -66,7 +67,8 @@ def test_table_lifecycle_and_retention(write_client: Any, database: str) -> None
 def test_retention_bounds_and_names_are_validated(write_client: Any, database: str) -> None:
     with pytest.raises(ClientError) as info:
         write_client.create_table(
-            DatabaseName=database, TableName="bad_retention",
+            DatabaseName=database,
+            TableName="bad_retention",
             RetentionProperties={"MemoryStoreRetentionPeriodInHours": 9000, "MagneticStoreRetentionPeriodInDays": 1},
         )
     assert code(info.value) == "ValidationException"
@@ -87,7 +89,8 @@ def test_provisioned_seed_tables_exist(write_client: Any) -> None:
     ):
         described = write_client.describe_table(DatabaseName=names.TIMESTREAM_DATABASE, TableName=table)["Table"]
         assert described["RetentionProperties"] == {
-            "MemoryStoreRetentionPeriodInHours": hours, "MagneticStoreRetentionPeriodInDays": days,
+            "MemoryStoreRetentionPeriodInHours": hours,
+            "MagneticStoreRetentionPeriodInDays": days,
         }
 
 

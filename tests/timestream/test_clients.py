@@ -39,13 +39,19 @@ def test_awswrangler_write_and_query_round_trip(endpoint: EndpointProcess, datab
     )
     assert rejected == []
     # Replaying the same frame is idempotent (same version, same values).
-    assert wr.timestream.write(
-        df=frame, database=database, table=table, time_col="time",
-        measure_col=["temperature", "status"], dimensions_cols=["sensor_id"], measure_name="reading",
-    ) == []
-    out = wr.timestream.query(
-        f'SELECT sensor_id, time, temperature, status FROM "{database}"."{table}" ORDER BY time'
+    assert (
+        wr.timestream.write(
+            df=frame,
+            database=database,
+            table=table,
+            time_col="time",
+            measure_col=["temperature", "status"],
+            dimensions_cols=["sensor_id"],
+            measure_name="reading",
+        )
+        == []
     )
+    out = wr.timestream.query(f'SELECT sensor_id, time, temperature, status FROM "{database}"."{table}" ORDER BY time')
     assert list(out.columns) == ["sensor_id", "time", "temperature", "status"]
     assert out["sensor_id"].tolist() == ["sensor-01", "sensor-02", "sensor-01"]
     assert out["temperature"].tolist() == [20.5, 31.0, 22.25]
@@ -82,9 +88,15 @@ def test_aws_cli_query(endpoint: EndpointProcess, write_client: Any, database: s
     )
     result = subprocess.run(
         [
-            str(AWS_CLI), "timestream-query", "query",
-            "--query-string", f'SELECT sensor_id, measure_value::double, time FROM "{database}"."{table}"',
-            "--endpoint-url", endpoint.url, "--output", "json",
+            str(AWS_CLI),
+            "timestream-query",
+            "query",
+            "--query-string",
+            f'SELECT sensor_id, measure_value::double, time FROM "{database}"."{table}"',
+            "--endpoint-url",
+            endpoint.url,
+            "--output",
+            "json",
         ],
         env={**os.environ, **endpoint.env()},
         capture_output=True,
@@ -97,5 +109,7 @@ def test_aws_cli_query(endpoint: EndpointProcess, write_client: Any, database: s
     [row] = out["Rows"]
     expected_time = dt.datetime.fromtimestamp(t_ms // 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     assert [d["ScalarValue"] for d in row["Data"]] == [
-        "sensor-07", "123.0", f"{expected_time}.{t_ms % 1000:03d}000000",
+        "sensor-07",
+        "123.0",
+        f"{expected_time}.{t_ms % 1000:03d}000000",
     ]

@@ -15,15 +15,24 @@ def test_duration_literals_become_nanoseconds_but_not_inside_strings() -> None:
     assert "__TS_AGO(900000000000)" in sql
 
 
-@pytest.mark.parametrize(("literal", "ns"), [("1ns", 1), ("2us", 2000), ("3ms", 3_000_000), ("1h", 3_600_000_000_000),
-                                             ("1d", 86_400_000_000_000), ("1.5h", 5_400_000_000_000)])
+@pytest.mark.parametrize(
+    ("literal", "ns"),
+    [
+        ("1ns", 1),
+        ("2us", 2000),
+        ("3ms", 3_000_000),
+        ("1h", 3_600_000_000_000),
+        ("1d", 86_400_000_000_000),
+        ("1.5h", 5_400_000_000_000),
+    ],
+)
 def test_every_duration_unit(literal: str, ns: int) -> None:
     assert f"__TS_AGO({ns})" in translate(f"SELECT ago({literal})", "cat")
 
 
 def test_measure_value_casts_are_columns_and_tables_are_qualified() -> None:
     sql = translate(
-        'SELECT r.measure_value::double, measure_value::varchar, CAST(measure_value::bigint AS double) '
+        "SELECT r.measure_value::double, measure_value::varchar, CAST(measure_value::bigint AS double) "
         'FROM "my-db"."raw.table" AS r',
         "cat",
     )

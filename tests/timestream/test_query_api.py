@@ -20,7 +20,8 @@ def test_value_shapes(query_client: Any) -> None:
     assert [c["Name"] for c in out["ColumnInfo"]] == ["n", "v", "a", "r", "t", "_col5", "b", "s"]
     assert out["ColumnInfo"][2]["Type"] == {"ArrayColumnInfo": {"Type": {"ScalarType": "INTEGER"}}}
     assert [c["Type"] for c in out["ColumnInfo"][3]["Type"]["RowColumnInfo"]] == [
-        {"ScalarType": "INTEGER"}, {"ScalarType": "VARCHAR"},
+        {"ScalarType": "INTEGER"},
+        {"ScalarType": "VARCHAR"},
     ]
     assert out["ColumnInfo"][4]["Type"] == {"ScalarType": "TIMESTAMP"}
     assert out["Rows"][0]["Data"] == [
@@ -43,7 +44,9 @@ def test_time_functions_keep_nanoseconds(query_client: Any) -> None:
         "date_trunc('minute', from_milliseconds(1764000061123)) AS m"
     )
     assert [d["ScalarValue"] for d in out["Rows"][0]["Data"]] == [
-        "2025-11-24 16:00:00.123456789", "1764000000123", "2025-11-24 16:00:05.000000000",
+        "2025-11-24 16:00:00.123456789",
+        "1764000000123",
+        "2025-11-24 16:00:05.000000000",
         "2025-11-24 16:01:00.000000000",
     ]
 
@@ -65,10 +68,13 @@ def test_max_rows_next_token_and_cancel(query_client: Any) -> None:
 @pytest.mark.parametrize(
     ("sql", "fragment"),
     [
-        ("SELECT INTERPOLATE_SPLINE_CUBIC(CREATE_TIME_SERIES(time, measure_value::double), "
-         "SEQUENCE(min(time), max(time), 1s)) FROM \"tslake\".\"raw\"", "interpolate_spline_cubic"),
+        (
+            "SELECT INTERPOLATE_SPLINE_CUBIC(CREATE_TIME_SERIES(time, measure_value::double), "
+            'SEQUENCE(min(time), max(time), 1s)) FROM "tslake"."raw"',
+            "interpolate_spline_cubic",
+        ),
         ("SELECT x FROM UNNEST(ARRAY[1]) WITH ORDINALITY AS t (x, n)", "WITH ORDINALITY"),
-        ("SELECT * FROM \"tslake\".\"no_such_table\"", "no_such_table"),
+        ('SELECT * FROM "tslake"."no_such_table"', "no_such_table"),
         ("SELEKT 1", "parsed"),
     ],
 )
@@ -83,16 +89,29 @@ def test_bad_queries_are_validation_errors(query_client: Any, sql: str, fragment
 def panel_data(write_client: Any, database: str, table: str) -> tuple[str, int]:
     """Readings of three sensors in one 30 s bin, and CEP-like multi-row measures."""
     base = (now_ms() // 30_000) * 30_000 - 60_000  # the start of a 30 s bin a minute ago
-    rows = [("sensor-01", 0, 10.0, "OK"), ("sensor-01", 1000, 20.0, "WARNING"), ("sensor-02", 2000, 30.0, "ERROR"),
-            ("sensor-03", 3000, 40.0, "OK"), ("sensor-03", 29_000, 50.0, "OK")]
+    rows = [
+        ("sensor-01", 0, 10.0, "OK"),
+        ("sensor-01", 1000, 20.0, "WARNING"),
+        ("sensor-02", 2000, 30.0, "ERROR"),
+        ("sensor-03", 3000, 40.0, "OK"),
+        ("sensor-03", 29_000, 50.0, "OK"),
+    ]
     records = [
-        {"Dimensions": [{"Name": "sensor_id", "Value": s}, {"Name": "status", "Value": st}],
-         "MeasureName": "temperature", "MeasureValue": str(v), "Time": str(base + off)}
+        {
+            "Dimensions": [{"Name": "sensor_id", "Value": s}, {"Name": "status", "Value": st}],
+            "MeasureName": "temperature",
+            "MeasureValue": str(v),
+            "Time": str(base + off),
+        }
         for s, off, v, st in rows
     ]
     records += [
-        {"Dimensions": [{"Name": "sensor_id", "Value": "sensor-01"}, {"Name": "history", "Value": "OK-WARNING"}],
-         "MeasureName": name, "MeasureValue": value, "Time": str(base + 5000)}
+        {
+            "Dimensions": [{"Name": "sensor_id", "Value": "sensor-01"}, {"Name": "history", "Value": "OK-WARNING"}],
+            "MeasureName": name,
+            "MeasureValue": value,
+            "Time": str(base + 5000),
+        }
         for name, value in (("avg_temperature", "55.5"), ("elapsed", "3"))
     ]
     write_client.write_records(DatabaseName=database, TableName=table, Records=records)
@@ -109,27 +128,39 @@ def test_grafana_panel_shapes(query_client: Any, database: str, panel_data: tupl
     temps = f"{src} WHERE measure_name = 'temperature'"
     bin_start = dt.datetime.fromtimestamp(base // 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S") + ".000000000"
 
-    out = query_client.query(QueryString=(
-        "SELECT SUM(CASE WHEN status = 'OK' THEN 1 ELSE 0 END) AS ok, "
-        "SUM(CASE WHEN status = 'WARNING' THEN 1 ELSE 0 END) AS warning, "
-        f"SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END) AS error FROM {temps}"))
+    out = query_client.query(
+        QueryString=(
+            "SELECT SUM(CASE WHEN status = 'OK' THEN 1 ELSE 0 END) AS ok, "
+            "SUM(CASE WHEN status = 'WARNING' THEN 1 ELSE 0 END) AS warning, "
+            f"SUM(CASE WHEN status = 'ERROR' THEN 1 ELSE 0 END) AS error FROM {temps}"
+        )
+    )
     assert values(out) == [["3", "1", "1"]]
 
-    out = query_client.query(QueryString=(
-        "SELECT BIN(time, 30s) AS binned, ROUND(AVG(measure_value::double), 2) AS avg_temp, "
-        "ROUND(APPROX_PERCENTILE(measure_value::double, 0.5), 2) AS p50 "
-        f"FROM {temps} GROUP BY BIN(time, 30s) ORDER BY binned"))
+    out = query_client.query(
+        QueryString=(
+            "SELECT BIN(time, 30s) AS binned, ROUND(AVG(measure_value::double), 2) AS avg_temp, "
+            "ROUND(APPROX_PERCENTILE(measure_value::double, 0.5), 2) AS p50 "
+            f"FROM {temps} GROUP BY BIN(time, 30s) ORDER BY binned"
+        )
+    )
     assert values(out) == [[bin_start, "30.0", "30.0"]]
 
-    out = query_client.query(QueryString=(
-        f"SELECT sensor_id, MAX(measure_value::double) AS max_temp FROM {temps} "
-        "AND time BETWEEN ago(15m) AND now() GROUP BY sensor_id ORDER BY sensor_id"))
+    out = query_client.query(
+        QueryString=(
+            f"SELECT sensor_id, MAX(measure_value::double) AS max_temp FROM {temps} "
+            "AND time BETWEEN ago(15m) AND now() GROUP BY sensor_id ORDER BY sensor_id"
+        )
+    )
     assert values(out) == [["sensor-01", "20.0"], ["sensor-02", "30.0"], ["sensor-03", "50.0"]]
 
-    out = query_client.query(QueryString=(
-        "SELECT BIN(time, 1m) AS binned, sensor_id, history, "
-        "MAX(CASE WHEN measure_name = 'avg_temperature' THEN measure_value::double END) AS avg_temperature, "
-        "MAX(CASE WHEN measure_name = 'elapsed' THEN measure_value::double END) AS elapsed "
-        f"FROM {src} WHERE measure_name IN ('avg_temperature', 'elapsed') GROUP BY 1, 2, 3"))
+    out = query_client.query(
+        QueryString=(
+            "SELECT BIN(time, 1m) AS binned, sensor_id, history, "
+            "MAX(CASE WHEN measure_name = 'avg_temperature' THEN measure_value::double END) AS avg_temperature, "
+            "MAX(CASE WHEN measure_name = 'elapsed' THEN measure_value::double END) AS elapsed "
+            f"FROM {src} WHERE measure_name IN ('avg_temperature', 'elapsed') GROUP BY 1, 2, 3"
+        )
+    )
     [row] = values(out)
     assert row[1:] == ["sensor-01", "OK-WARNING", "55.5", "3.0"]

@@ -83,7 +83,7 @@ def interpolate(readings: list[tuple[int, float, str]]) -> list[tuple[int, float
     out = []
     for point in range(first, last + 1, 1000):
         before = [r for r in readings if r[0] <= point][-1]
-        after = [r for r in readings if r[0] >= point][0]
+        after = next(r for r in readings if r[0] >= point)
         if after[0] == before[0]:
             value = before[1]
         else:
@@ -156,14 +156,18 @@ def test_query_1_interpolated_flat(query_client: Any, database: str, raw_table: 
     table, base = raw_table
     columns, rows = all_rows(query_client, seed_sql(QUERY_1, database, table))
     assert [(c["Name"], c["Type"]["ScalarType"]) for c in columns] == [
-        ("sensor_id", "VARCHAR"), ("time", "TIMESTAMP"), ("status", "VARCHAR"), ("temperature", "DOUBLE"),
+        ("sensor_id", "VARCHAR"),
+        ("time", "TIMESTAMP"),
+        ("status", "VARCHAR"),
+        ("temperature", "DOUBLE"),
     ]
     expected = expected_flat(base, READINGS)
     assert_flat(flat_rows(rows), expected)
     # Spot-check the example literally.
     sensor_1 = [r for r in flat_rows(rows) if r[0] == "sensor-01"]
-    assert [(r[2], r[3]) for r in sensor_1] == [(s, v) for s, v in
-                                                [("OK", 10.0), ("OK", 15.0), ("OK", 20.0), ("OK", 25.0), ("ERROR", 30.0)]]
+    assert [(r[2], r[3]) for r in sensor_1] == [
+        (s, v) for s, v in [("OK", 10.0), ("OK", 15.0), ("OK", 20.0), ("OK", 25.0), ("ERROR", 30.0)]
+    ]
     assert sensor_1[1][1] == ts(base + 1000)
 
 

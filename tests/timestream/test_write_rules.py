@@ -30,13 +30,17 @@ def select(query_client: Any, sql: str) -> list[list[str | None]]:
     return [[d.get("ScalarValue") for d in row["Data"]] for row in rows]
 
 
-def test_valid_records_are_ingested_and_queryable(write_client: Any, query_client: Any, database: str, table: str) -> None:
+def test_valid_records_are_ingested_and_queryable(
+    write_client: Any, query_client: Any, database: str, table: str
+) -> None:
     t = now_ms() - 5000
     out = write_client.write_records(
         DatabaseName=database, TableName=table, Records=[reading(t, "20.5"), reading(t + 1000, "21.5")]
     )
     assert out["RecordsIngested"]["Total"] == 2
-    rows = select(query_client, f'SELECT sensor_id, status, measure_value::double FROM "{database}"."{table}" ORDER BY time')
+    rows = select(
+        query_client, f'SELECT sensor_id, status, measure_value::double FROM "{database}"."{table}" ORDER BY time'
+    )
     assert rows == [["sensor-01", "OK", "20.5"], ["sensor-01", "OK", "21.5"]]
 
 
@@ -180,18 +184,28 @@ def test_common_attributes_multi_measure_and_time_unit(
 
     expected_time = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d %H:%M:%S") + ".000000000"
     assert [d["ScalarValue"] for d in out["Rows"][0]["Data"]] == [
-        "sensor-09", "a", "reading", expected_time, "12.5", "3", "true", "OK",
+        "sensor-09",
+        "a",
+        "reading",
+        expected_time,
+        "12.5",
+        "3",
+        "true",
+        "OK",
     ]
 
 
 def test_measure_type_change_is_rejected(write_client: Any, database: str, table: str) -> None:
     multi = {"Dimensions": dims(), "MeasureName": "m", "MeasureValueType": "MULTI", "Time": str(now_ms() - 1000)}
     write_client.write_records(
-        DatabaseName=database, TableName=table,
+        DatabaseName=database,
+        TableName=table,
         Records=[{**multi, "MeasureValues": [{"Name": "load", "Value": "1.5", "Type": "DOUBLE"}]}],
     )
     out = rejected(
-        write_client, database, table,
+        write_client,
+        database,
+        table,
         [{**multi, "Time": str(now_ms() - 500), "MeasureValues": [{"Name": "load", "Value": "x", "Type": "VARCHAR"}]}],
     )
     assert out == [{"RecordIndex": 0, "Reason": "Measure load has type DOUBLE in the table schema, not VARCHAR."}]
@@ -218,9 +232,11 @@ def test_more_than_100_records_is_a_validation_error(write_client: Any, database
         {"Dimensions": [{"Name": "sensor_id", "Value": "s", "DimensionValueType": "BIGINT"}]},
     ],
 )
-def test_malformed_record_is_a_validation_error(write_client: Any, database: str, table: str, bad: dict[str, Any]) -> None:
+def test_malformed_record_is_a_validation_error(
+    write_client: Any, database: str, table: str, bad: dict[str, Any]
+) -> None:
     with pytest.raises(ClientError) as info:
-        write_client._make_api_call(  # noqa: SLF001 - bypass client-side validation to reach the server
+        write_client._make_api_call(
             "WriteRecords", {"DatabaseName": database, "TableName": table, "Records": [{**reading(now_ms()), **bad}]}
         )
     assert error_code(info.value) == "ValidationException"

@@ -126,8 +126,17 @@ class Catalog:
             self.databases[name] = Database(name, kms, created, updated)
         for tid, db, name, created, updated, props, columns in store.execute("SELECT * FROM __tslake.tables"):
             p = json.loads(props)
-            table = Table(tid, db, name, created, updated, p["memory_hours"], p["magnetic_days"],
-                          p["magnetic_writes"], p["schema"])
+            table = Table(
+                tid,
+                db,
+                name,
+                created,
+                updated,
+                p["memory_hours"],
+                p["magnetic_days"],
+                p["magnetic_writes"],
+                p["schema"],
+            )
             table.columns = {c["name"]: Column(c["name"], c["kind"], c["duckdb_type"]) for c in json.loads(columns)}
             self.tables[(db, name)] = table
 

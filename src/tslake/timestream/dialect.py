@@ -7,6 +7,7 @@ this engine can't run faithfully raises UnsupportedSqlError naming it, rather th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -18,8 +19,15 @@ from sqlglot.tokens import TokenType
 
 from tslake.timestream.errors import ValidationError
 
-DURATION_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-               "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+DURATION_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    "d": 86_400_000_000_000,
+}
 MEASURE_VALUE_TYPES = {"double", "bigint", "varchar", "boolean", "timestamp"}
 _DURATION_FN = "__TS_DURATION"
 
@@ -31,8 +39,17 @@ RENAMED = {
     "INTERPOLATE_FILL": "__ts_interpolate_fill",
 }
 UNSUPPORTED_FUNCTIONS = {
-    "INTERPOLATE_SPLINE_CUBIC", "DERIVATIVE_LINEAR", "NON_NEGATIVE_DERIVATIVE_LINEAR", "INTEGRAL_TRAPEZOIDAL",
-    "CORRELATE_PEARSON", "CORRELATE_SPEARMAN", "CORRELATE_KENDALL", "DTW", "FILTER", "REDUCE", "TRANSFORM",
+    "INTERPOLATE_SPLINE_CUBIC",
+    "DERIVATIVE_LINEAR",
+    "NON_NEGATIVE_DERIVATIVE_LINEAR",
+    "INTEGRAL_TRAPEZOIDAL",
+    "CORRELATE_PEARSON",
+    "CORRELATE_SPEARMAN",
+    "CORRELATE_KENDALL",
+    "DTW",
+    "FILTER",
+    "REDUCE",
+    "TRANSFORM",
 }
 
 
@@ -48,7 +65,7 @@ def _tokens_rewrite(sql: str) -> str:
         raise ValidationError(f"line 1: {exc}") from None
     out: list[str] = []
     last = 0
-    for number, unit in zip(tokens, tokens[1:], strict=False):
+    for number, unit in itertools.pairwise(tokens):
         if (
             number.token_type == TokenType.NUMBER
             and unit.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
@@ -64,7 +81,7 @@ def _tokens_rewrite(sql: str) -> str:
     return "".join(out)
 
 
-def _duration_ns(node: exp.Expression | None) -> exp.Expression | None:
+def _duration_ns(node: exp.Expr | None) -> exp.Expr | None:
     """Nanoseconds of a duration argument as a SQL expression (literal where possible)."""
     if node is None:
         return None
@@ -75,11 +92,11 @@ def _duration_ns(node: exp.Expression | None) -> exp.Expression | None:
     return None
 
 
-def _fn(name: str, *args: exp.Expression) -> exp.Anonymous:
+def _fn(name: str, *args: exp.Expr) -> exp.Anonymous:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def _rewrite_function(node: exp.Anonymous) -> exp.Expression:
+def _rewrite_function(node: exp.Anonymous) -> exp.Expr:
     name = node.name.upper()
     args = node.expressions
     if name == _DURATION_FN:
@@ -96,8 +113,10 @@ def _rewrite_function(node: exp.Anonymous) -> exp.Expression:
         if ns is None:
             raise UnsupportedSqlError("bin() needs a timestamp and a duration such as 30s")
         return _fn("__ts_bin", args[0], ns)
-    conversions: dict[str, Callable[[exp.Expression], exp.Expression]] = {
-        "FROM_MILLISECONDS": lambda a: _fn("make_timestamp_ns", exp.Mul(this=a, expression=exp.Literal.number(1_000_000))),
+    conversions: dict[str, Callable[[exp.Expr], exp.Expr]] = {
+        "FROM_MILLISECONDS": lambda a: _fn(
+            "make_timestamp_ns", exp.Mul(this=a, expression=exp.Literal.number(1_000_000))
+        ),
         "FROM_NANOSECONDS": lambda a: _fn("make_timestamp_ns", a),
         # DuckDB's epoch_ms() fails on TIMESTAMP_NS; integer division keeps it exact.
         "TO_MILLISECONDS": lambda a: exp.IntDiv(this=_fn("epoch_ns", a), expression=exp.Literal.number(1_000_000)),
@@ -109,7 +128,7 @@ def _rewrite_function(node: exp.Anonymous) -> exp.Expression:
     raise UnsupportedSqlError(f"Function {name.lower()} is not supported by the local Timestream engine")
 
 
-def _rewrite_unnest(unnest: exp.Unnest) -> exp.Expression:
+def _rewrite_unnest(unnest: exp.Unnest) -> exp.Expr:
     """Trino's `UNNEST(...) AS t (c1, c2)` as a DuckDB (lateral) subquery with the same column list."""
     if unnest.args.get("offset"):
         raise UnsupportedSqlError("UNNEST ... WITH ORDINALITY is not supported by the local Timestream engine")
@@ -118,7 +137,7 @@ def _rewrite_unnest(unnest: exp.Unnest) -> exp.Expression:
     exprs = unnest.expressions
     if len(exprs) == 1 and len(columns) > 1:
         # Trino expands the fields of an array of rows (a timeseries: time, value) into columns.
-        items: list[exp.Expression] = [
+        items: list[exp.Expr] = [
             _fn("UNNEST", exprs[0], exp.PropertyEQ(this=exp.to_identifier("recursive"), expression=exp.true()))
         ]
     elif not columns or len(columns) == len(exprs):
@@ -193,7 +212,7 @@ def _rid_joins(select: exp.Select, number: int) -> bool:
 
 def _projection_names(select: exp.Select) -> None:
     """Presto names an unaliased computed column `_colN`; DuckDB would name it after the expression."""
-    projections = []
+    projections: list[exp.Expr] = []
     for i, projection in enumerate(select.expressions):
         if isinstance(projection, exp.Alias | exp.Column | exp.Star):
             projections.append(projection)
@@ -202,7 +221,7 @@ def _projection_names(select: exp.Select) -> None:
     select.set("expressions", projections)
 
 
-def _transform(node: exp.Expression, catalog: str) -> exp.Expression:
+def _transform(node: exp.Expr, catalog: str) -> exp.Expr:
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Column) and node.this.name == "measure_value":
         kind = node.to.sql(dialect="trino").lower()
         if kind not in MEASURE_VALUE_TYPES:
@@ -231,11 +250,13 @@ def translate(sql: str, catalog: str) -> str:
     try:
         statements = sqlglot.parse(_tokens_rewrite(sql), read="trino")
     except ParseError as exc:
-        raise ValidationError(f"Query could not be parsed: {exc.errors[0]['description'] if exc.errors else exc}") from None
-    statements = [s for s in statements if s is not None]
-    if len(statements) != 1:
+        raise ValidationError(
+            f"Query could not be parsed: {exc.errors[0]['description'] if exc.errors else exc}"
+        ) from None
+    parsed = [s for s in statements if s is not None]
+    if len(parsed) != 1:
         raise ValidationError("QueryString must contain exactly one statement")
-    tree = statements[0]
+    tree: exp.Expr = parsed[0]
     if not isinstance(tree, exp.Query):
         raise UnsupportedSqlError(f"Statement {tree.key.upper()} is not supported: only SELECT queries run")
     for node in tree.walk():
@@ -251,7 +272,7 @@ def translate(sql: str, catalog: str) -> str:
         new = _transform(node, catalog)
         if new is not node:
             if node is tree:
-                tree = new  # type: ignore[assignment]
+                tree = new
             else:
                 node.replace(new)
     for number, select in enumerate(list(tree.find_all(exp.Select))):

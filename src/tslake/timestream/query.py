@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import duckdb
@@ -164,7 +164,9 @@ def _fragments(array: pa.ChunkedArray, encode: Encoder, read: pa.DataType) -> li
     if pa.types.is_integer(t):
         return [_NULL if v is None else '{"ScalarValue":"' + str(v) + '"}' for v in array.to_pylist()]
     if pa.types.is_boolean(t):
-        return [_NULL if v is None else '{"ScalarValue":"' + ("true" if v else "false") + '"}' for v in array.to_pylist()]
+        return [
+            _NULL if v is None else '{"ScalarValue":"' + ("true" if v else "false") + '"}' for v in array.to_pylist()
+        ]
     return [json.dumps(encode(v), separators=(",", ":")) for v in _cast_for_reading(array, read).to_pylist()]
 
 
@@ -194,8 +196,10 @@ class QueryEngine:
     def query(self, request: dict[str, Any]) -> EncodedResponse:
         query_string = request.get("QueryString")
         if not isinstance(query_string, str) or not query_string:
-            raise ValidationError("1 validation error detected: Value null at 'queryString' failed to satisfy "
-                                  "constraint: Member must not be null")
+            raise ValidationError(
+                "1 validation error detected: Value null at 'queryString' failed to satisfy "
+                "constraint: Member must not be null"
+            )
         max_rows = request.get("MaxRows")
         if max_rows is not None and (not isinstance(max_rows, int) or not 1 <= max_rows <= 1000):
             raise ValidationError(
@@ -220,8 +224,10 @@ class QueryEngine:
     def cancel(self, request: dict[str, Any]) -> dict[str, Any]:
         query_id = request.get("QueryId")
         if not isinstance(query_id, str) or not query_id:
-            raise ValidationError("1 validation error detected: Value null at 'queryId' failed to satisfy "
-                                  "constraint: Member must not be null")
+            raise ValidationError(
+                "1 validation error detected: Value null at 'queryId' failed to satisfy "
+                "constraint: Member must not be null"
+            )
         with self.lock:
             self.results.pop(query_id, None)
         return {"CancellationMessage": f"Query {query_id} has been cancelled."}
@@ -285,4 +291,3 @@ class QueryEngine:
             return str(query_id), int(offset)
         except (ValueError, TypeError):
             raise ValidationError("The NextToken is invalid") from None
-

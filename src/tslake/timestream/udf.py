@@ -96,8 +96,9 @@ def linear_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
             continue
         t, p = row
         if len(t) == 0:
-            rows.append({"time": p[:0], "i": p[:0].astype(np.int32), "j": p[:0].astype(np.int32),
-                         "w": p[:0].astype(np.float64)})
+            rows.append(
+                {"time": p[:0], "i": p[:0].astype(np.int32), "j": p[:0].astype(np.int32), "w": p[:0].astype(np.float64)}
+            )
             continue
         keep = (p >= t[0]) & (p <= t[-1])
         p = p[keep]
@@ -155,7 +156,8 @@ MACROS = {
     ),
     "__ts_pick_linear": (
         "(r, ts)",
-        "CASE WHEN r IS NOT NULL THEN list_transform(list_zip(r.time, list_select(ts, r.i), list_select(ts, r.j), r.w), "
+        "CASE WHEN r IS NOT NULL THEN list_transform("
+        "list_zip(r.time, list_select(ts, r.i), list_select(ts, r.j), r.w), "
         "lambda z: {'time': z[1], 'value': CAST(z[2].value AS DOUBLE) "
         "+ (CAST(z[3].value AS DOUBLE) - CAST(z[2].value AS DOUBLE)) * z[4]}) END",
     ),
@@ -167,7 +169,8 @@ MACROS = {
     "__ts_interpolate_locf": ("(ts, pts)", f"__ts_pick_locf(__ts_locf_index({_TIMES}, {_POINTS}), ts)"),
     "__ts_interpolate_linear": ("(ts, pts)", f"__ts_pick_linear(__ts_linear_index({_TIMES}, {_POINTS}), ts)"),
     "__ts_interpolate_fill": (
-        "(ts, pts, fill)", f"__ts_pick_fill(__ts_exact_index({_TIMES}, {_POINTS}), ts, fill)",
+        "(ts, pts, fill)",
+        f"__ts_pick_fill(__ts_exact_index({_TIMES}, {_POINTS}), ts, fill)",
     ),
 }
 
@@ -176,15 +179,13 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     ns_list = duckdb.list_type(sqltypes.TIMESTAMP_NS)
     int_list = duckdb.list_type(sqltypes.INTEGER)
     locf = duckdb.struct_type({"time": ns_list, "i": int_list})
-    linear = duckdb.struct_type(
-        {"time": ns_list, "i": int_list, "j": int_list, "w": duckdb.list_type(sqltypes.DOUBLE)}
-    )
-    functions: list[tuple[str, Callable[..., pa.Array], object]] = [
+    linear = duckdb.struct_type({"time": ns_list, "i": int_list, "j": int_list, "w": duckdb.list_type(sqltypes.DOUBLE)})
+    functions: list[tuple[str, Callable[..., pa.Array], duckdb.sqltypes.DuckDBPyType]] = [
         ("__ts_locf_index", locf_index, locf),
         ("__ts_linear_index", linear_index, linear),
         ("__ts_exact_index", exact_index, locf),
     ]
     for name, function, return_type in functions:
-        con.create_function(name, function, [ns_list, ns_list], return_type, type="arrow")  # type: ignore[arg-type]
+        con.create_function(name, function, [ns_list, ns_list], return_type, type="arrow")  # type: ignore[call-overload]
     for name, (params, body) in MACROS.items():
         con.execute(f"CREATE OR REPLACE TEMP MACRO {name}{params} AS {body}")

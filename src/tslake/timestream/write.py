@@ -12,6 +12,7 @@ DuckDB, and concurrent calls share one INSERT.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -68,7 +69,7 @@ class RejectedRecordsError(TimestreamError):
         return {**super().body(), "RejectedRecords": self.rejected}
 
 
-class _Reject(Exception):
+class _RecordRejectedError(Exception):
     def __init__(self, reason: str, existing_version: int | None = None) -> None:
         self.reason = reason
         self.existing_version = existing_version
@@ -113,7 +114,7 @@ def _parse_value(value: Any, mtype: str, name: str, unit_ns: int) -> Any:
         if mtype == "TIMESTAMP":
             return int(value) * unit_ns
     except ValueError:
-        raise _Reject(f"Invalid measure value '{value}' for measure {name} of type {mtype}.") from None
+        raise _RecordRejectedError(f"Invalid measure value '{value}' for measure {name} of type {mtype}.") from None
     return value  # VARCHAR
 
 
@@ -162,10 +163,8 @@ class Writer:
 
     def sync_all(self) -> None:
         for table in list(self.catalog.tables.values()):
-            try:
+            with contextlib.suppress(TimestreamError):  # reported to the writers; the key index is rebuilt
                 self.sync(table)
-            except TimestreamError:
-                pass  # the failure is reported to the writers and the key index rebuilt
 
     def close(self) -> None:
         self.stopping.set()
@@ -214,7 +213,7 @@ class Writer:
         for i, record in enumerate(records):
             try:
                 parsed.append(self._parse(i, record, common, table, lower_ns, upper_ns, batch_new))
-            except _Reject as reject:
+            except _RecordRejectedError as reject:
                 rejected.append({"RecordIndex": i, "Reason": reject.reason})
         with state.lock:
             parsed = self._recheck_columns(parsed, table, rejected)
@@ -245,16 +244,23 @@ class Writer:
         kept = []
         for row in rows:
             clash = next(
-                (c for c in row.new_columns
-                 if c.name in table.columns and (table.columns[c.name].kind, table.columns[c.name].duckdb_type)
-                 != (c.kind, c.duckdb_type)),
+                (
+                    c
+                    for c in row.new_columns
+                    if c.name in table.columns
+                    and (table.columns[c.name].kind, table.columns[c.name].duckdb_type) != (c.kind, c.duckdb_type)
+                ),
                 None,
             )
             if clash is None:
                 kept.append(row)
             else:
-                rejected.append({"RecordIndex": row.index, "Reason": f"Column {clash.name} has another type "
-                                 "or role in the table schema."})
+                rejected.append(
+                    {
+                        "RecordIndex": row.index,
+                        "Reason": f"Column {clash.name} has another type or role in the table schema.",
+                    }
+                )
         return kept
 
     def _parse(
@@ -285,7 +291,8 @@ class Writer:
             raise _field_error(f"records.{i + 1}.member.measureName", name, "Member must not be null")
         if unit_ns is None:
             raise _field_error(
-                f"records.{i + 1}.member.timeUnit", merged.get("TimeUnit"),
+                f"records.{i + 1}.member.timeUnit",
+                merged.get("TimeUnit"),
                 "Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]",
             )
         try:
@@ -299,7 +306,7 @@ class Writer:
         if type(dims) is not list and dims != ():
             raise _field_error(f"records.{i + 1}.member.dimensions", dims, "Member must be a list")
         if len(dims) > MAX_DIMENSIONS:
-            raise _Reject(
+            raise _RecordRejectedError(
                 f"The record has {len(dims)} dimensions, more than the maximum of {MAX_DIMENSIONS} per record."
             )
         columns = table.columns
@@ -321,12 +328,15 @@ class Writer:
             if len(dim) > 2 and dim.get("DimensionValueType", "VARCHAR") != "VARCHAR":
                 raise _field_error(
                     f"records.{i + 1}.member.dimensions.{j + 1}.member.dimensionValueType",
-                    dim.get("DimensionValueType"), "Member must satisfy enum value set: [VARCHAR]",
+                    dim.get("DimensionValueType"),
+                    "Member must satisfy enum value set: [VARCHAR]",
                 )
             if not dvalue:
-                raise _Reject(f"Dimension {dname} has an empty value.")
+                raise _RecordRejectedError(f"Dimension {dname} has an empty value.")
             if dname in values:
-                raise _Reject(f"Dimension {dname} appears more than once in the record, or is a reserved name.")
+                raise _RecordRejectedError(
+                    f"Dimension {dname} appears more than once in the record, or is a reserved name."
+                )
             column = columns.get(dname)
             if column is None or column.kind != "dimension":
                 self._dimension_column(dname, column, batch_new, new_columns)
@@ -338,11 +348,12 @@ class Writer:
             measures = merged.get("MeasureValues")
             if type(measures) is not list or not measures or "MeasureValue" in merged:
                 raise _field_error(
-                    f"records.{i + 1}.member.measureValues", measures,
+                    f"records.{i + 1}.member.measureValues",
+                    measures,
                     "MULTI records need MeasureValues and no MeasureValue",
                 )
             if len(measures) > MAX_MEASURES_PER_RECORD:
-                raise _Reject(
+                raise _RecordRejectedError(
                     f"The record has {len(measures)} measures, more than the maximum of "
                     f"{MAX_MEASURES_PER_RECORD} per multi-measure record."
                 )
@@ -351,7 +362,8 @@ class Writer:
                     mname, mvalue, mvtype = measure["Name"], measure["Value"], measure["Type"]
                 except (KeyError, TypeError):
                     raise _field_error(
-                        f"records.{i + 1}.member.measureValues.{j + 1}.member", measure,
+                        f"records.{i + 1}.member.measureValues.{j + 1}.member",
+                        measure,
                         "Name, Value and Type must not be null",
                     ) from None
                 if type(mname) is not str or not mname:
@@ -360,11 +372,12 @@ class Writer:
                     )
                 if mvtype not in MEASURE_TYPES:
                     raise _field_error(
-                        f"records.{i + 1}.member.measureValues.{j + 1}.member.type", mvtype,
+                        f"records.{i + 1}.member.measureValues.{j + 1}.member.type",
+                        mvtype,
                         "Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP]",
                     )
                 if mname in values:
-                    raise _Reject(f"Measure {mname} appears more than once, or is also a dimension name.")
+                    raise _RecordRejectedError(f"Measure {mname} appears more than once, or is also a dimension name.")
                 parsed_value = _parse_value(mvalue, mvtype, mname, unit_ns)
                 column = columns.get(mname)
                 if column is None or column.duckdb_type != DUCKDB_TYPES[mvtype] or column.kind != "measure":
@@ -376,7 +389,8 @@ class Writer:
         else:
             if mtype not in MEASURE_TYPES:
                 raise _field_error(
-                    f"records.{i + 1}.member.measureValueType", mtype,
+                    f"records.{i + 1}.member.measureValueType",
+                    mtype,
                     "Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]",
                 )
             mvalue = merged.get("MeasureValue")
@@ -390,9 +404,9 @@ class Writer:
             items.append((column_name, parsed_value))
             size += len(mvalue)
         if size > MAX_RECORD_BYTES:
-            raise _Reject(f"The record size of {size} bytes exceeds the maximum record size of 2 KB.")
+            raise _RecordRejectedError(f"The record size of {size} bytes exceeds the maximum record size of 2 KB.")
         if not lower_ns <= time_ns < upper_ns:
-            raise _Reject(REASON_OUT_OF_RANGE.format(lo=_iso(lower_ns), hi=_iso(upper_ns)))
+            raise _RecordRejectedError(REASON_OUT_OF_RANGE.format(lo=_iso(lower_ns), hi=_iso(upper_ns)))
         series_parts.sort()
         series = "\x1f".join(series_parts)
         values[SERIES_COLUMN] = series
@@ -400,18 +414,16 @@ class Writer:
         return _Row(i, (series, name, time_ns), version, hash(tuple(items)), values, new_columns)
 
     @staticmethod
-    def _dimension_column(
-        name: str, column: Column | None, batch_new: dict[str, Column], new: list[Column]
-    ) -> None:
+    def _dimension_column(name: str, column: Column | None, batch_new: dict[str, Column], new: list[Column]) -> None:
         if column is not None:
-            raise _Reject(f"Dimension name {name} is already used as a measure name in the table.")
+            raise _RecordRejectedError(f"Dimension name {name} is already used as a measure name in the table.")
         column = batch_new.get(name)
         if column is None:
             if name.startswith(RESERVED_PREFIXES) or name in ("measure_name", "time"):
-                raise _Reject(f"Dimension name {name} is reserved.")
+                raise _RecordRejectedError(f"Dimension name {name} is reserved.")
             column = batch_new[name] = Column(name, "dimension", "VARCHAR")
         elif column.kind != "dimension":
-            raise _Reject(f"Dimension name {name} is used as a measure name earlier in this request.")
+            raise _RecordRejectedError(f"Dimension name {name} is used as a measure name earlier in this request.")
         new.append(column)
 
     @staticmethod
@@ -424,15 +436,19 @@ class Writer:
             column = batch_new.get(name)
             if column is None:
                 if name.startswith("__tslake") or name in ("measure_name", "time"):
-                    raise _Reject(f"Measure name {name} is reserved.")
+                    raise _RecordRejectedError(f"Measure name {name} is reserved.")
                 column = batch_new[name] = Column(name, "measure", wanted)
             if column.kind != "measure" or column.duckdb_type != wanted:
-                raise _Reject(f"Measure {name} is given with another type or role earlier in this request.")
+                raise _RecordRejectedError(
+                    f"Measure {name} is given with another type or role earlier in this request."
+                )
             new.append(column)
         elif column.kind != "measure":
-            raise _Reject(f"Measure name {name} is already used as a dimension name in the table.")
+            raise _RecordRejectedError(f"Measure name {name} is already used as a dimension name in the table.")
         elif column.duckdb_type != wanted:
-            raise _Reject(f"Measure {name} has type {column.duckdb_type} in the table schema, not {mtype}.")
+            raise _RecordRejectedError(
+                f"Measure {name} has type {column.duckdb_type} in the table schema, not {mtype}."
+            )
 
     @staticmethod
     def _apply_versions(
@@ -515,7 +531,7 @@ class Writer:
                 error: BaseException | None = None
                 try:
                     self._insert(table, list(pending.values()), upserts)
-                except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+                except BaseException as exc:
                     error = exc
                 finally:
                     state.lock.acquire()
@@ -577,4 +593,3 @@ _ARROW_TYPES = {
     "BOOLEAN": pa.bool_(),
     "TIMESTAMP_NS": pa.timestamp("ns"),
 }
-
