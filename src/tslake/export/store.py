@@ -6,6 +6,7 @@ column-wise rather than cell by cell: the result of an hour of 100 sensors is 36
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -27,9 +28,28 @@ class StoreQueryError(StoreError):
     """The store answered with an error (missing database/table, invalid query, throttled)."""
 
 
+FAST_ROWS_EVENT = "before-parse.timestream-query.Query"
+
+
+def _fast_rows(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """Decode a Query page's rows with json.loads instead of botocore's shape walker.
+
+    botocore parses each cell through its model (~0.1 ms per row): three quarters of an export's
+    query time. Its wire form is already the parsed form (Rows[].Data[].ScalarValue|NullValue|...),
+    so the rows go straight into the response and botocore parses only the small rest of the page.
+    """
+    if response_dict.get("status_code") != 200:
+        return
+    page = json.loads(response_dict["body"])
+    customized_response_dict["Rows"] = page.pop("Rows", [])
+    response_dict["body"] = json.dumps(page).encode()
+
+
 def query_client() -> Any:
     # Few attempts: a backfill or CronJob reports an unreachable store quickly and exits non-zero.
-    return aws.client("timestream-query", max_attempts=3)
+    client = aws.client("timestream-query", max_attempts=3)
+    client.meta.events.register(FAST_ROWS_EVENT, _fast_rows, unique_id="tslake-export-fast-rows")
+    return client
 
 
 def _column(values: list[Any], scalar_type: str) -> Any:
@@ -69,9 +89,9 @@ def run_query(sql: str, client: Any = None) -> pd.DataFrame:
             if not columns:
                 columns = [(c["Name"], c["Type"].get("ScalarType", "VARCHAR")) for c in page["ColumnInfo"]]
                 cells = [[] for _ in columns]
-            for row in page["Rows"]:
-                for i, datum in enumerate(row["Data"]):
-                    cells[i].append(datum.get("ScalarValue"))
+            rows = page["Rows"]
+            for i, column in enumerate(cells):
+                column.extend([row["Data"][i].get("ScalarValue") for row in rows])
             token = page.get("NextToken")
             if not token:
                 break
