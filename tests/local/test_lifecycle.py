@@ -95,3 +95,14 @@ def test_interval_snapshot_survives_a_kill(tmp_path: Path) -> None:
         assert second.client("kinesis").list_streams()["StreamNames"] == ["snapshotted"]
     finally:
         second.stop()
+
+
+def test_an_unreadable_snapshot_stops_start_up_with_a_clear_error(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "moto-state.pickle").write_bytes(b"not a pickle")
+    with pytest.raises(EndpointStartError) as error:
+        start_endpoint(data_dir=data_dir, log_path=tmp_path / "endpoint.log")
+    assert "moto_state_unreadable" in str(error.value)
+    assert "move it away" in str(error.value)
+    assert (data_dir / "moto-state.pickle").read_bytes() == b"not a pickle"  # nothing overwritten

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import structlog
 
-from tslake.local.persistence import MotoState
+from tslake.local.persistence import MotoState, StateRestoreError
 from tslake.local.server import EndpointApp
 
 log = structlog.get_logger()
@@ -51,7 +51,11 @@ class Endpoint:
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             state = MotoState(self.data_dir)
-            restored = state.restore()
+            try:
+                restored = state.restore()
+            except StateRestoreError as error:
+                log.error("moto_state_unreadable", path=str(state.path), detail=str(error))
+                return 2
             log.info("moto_state_restored" if restored else "moto_state_fresh", path=str(state.path))
         from tslake.timestream.service import TimestreamService
 
