@@ -1,0 +1,138 @@
+"""The engine without HTTP: persistence across restarts, in-call duplicates, concurrent writers, and the
+test-only latency option."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.timestream.conftest import Direct, now_ms
+from tslake.timestream.service import LATENCY_ENV, TimestreamService
+
+RETENTION = {"MemoryStoreRetentionPeriodInHours": 24, "MagneticStoreRetentionPeriodInDays": 7}
+
+
+def record(t_ms: int, value: str, sensor: str = "sensor-01", **extra: Any) -> dict[str, Any]:
+    return {
+        "Dimensions": [{"Name": "sensor_id", "Value": sensor}],
+        "MeasureName": "temperature",
+        "MeasureValue": value,
+        "Time": str(t_ms),
+        **extra,
+    }
+
+
+def call(service: TimestreamService, operation: str, **request: Any) -> tuple[int, dict[str, Any]]:
+    status, body = service.handle(f"Timestream_20181101.{operation}", json.dumps(request).encode())
+    return status, json.loads(body)
+
+
+def scalar_rows(service: TimestreamService, sql: str) -> list[list[str | None]]:
+    status, body = call(service, "Query", QueryString=sql)
+    assert status == 200, body
+    return [[d.get("ScalarValue") for d in row["Data"]] for row in body["Rows"]]
+
+
+def test_catalog_data_and_versions_survive_a_restart(tmp_path: Path) -> None:
+    t = now_ms() - 10_000
+    first = TimestreamService(tmp_path)
+    assert call(first, "CreateDatabase", DatabaseName="db1")[0] == 200
+    assert call(first, "CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)[0] == 200
+    assert (
+        call(first, "WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(t, "1.5", Version=3)])[0]
+        == 200
+    )
+    first.close()
+    assert (tmp_path / "timestream.duckdb").exists()
+
+    second = TimestreamService(tmp_path)
+    try:
+        status, body = call(second, "DescribeTable", DatabaseName="db1", TableName="raw")
+        assert status == 200 and body["Table"]["RetentionProperties"] == RETENTION
+        assert scalar_rows(second, 'SELECT sensor_id, measure_value::double FROM "db1"."raw"') == [["sensor-01", "1.5"]]
+        # The version index is rebuilt from the file: a replay is a no-op, a lower version is rejected.
+        status, _ = call(
+            second, "WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(t, "1.5", Version=3)]
+        )
+        assert status == 200
+        status, body = call(
+            second, "WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(t, "2.5", Version=2)]
+        )
+        assert status == 419
+        assert body["RejectedRecords"][0]["ExistingVersion"] == 3
+        assert scalar_rows(second, 'SELECT count(*) FROM "db1"."raw"') == [["1"]]
+    finally:
+        second.close()
+
+
+def test_duplicates_inside_one_call(direct: Direct) -> None:
+    direct.ok("CreateDatabase", DatabaseName="db1")
+    direct.ok("CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)
+    t = now_ms() - 10_000
+    status, body = direct.call(
+        "WriteRecords",
+        DatabaseName="db1",
+        TableName="raw",
+        Records=[record(t, "1.0"), record(t, "1.0"), record(t, "9.0"), record(t, "3.0", Version=2)],
+    )
+    assert status == 419
+    assert [(r["RecordIndex"], r["ExistingVersion"]) for r in body["RejectedRecords"]] == [(2, 1)]
+    rows = scalar_rows(direct.service, 'SELECT measure_value::double FROM "db1"."raw"')
+    assert rows == [["3.0"]]  # the Version 2 record in the same call replaced the first
+
+
+def test_concurrent_writers_lose_nothing(direct: Direct) -> None:
+    direct.ok("CreateDatabase", DatabaseName="db1")
+    direct.ok("CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)
+    base = now_ms() - 60_000
+    errors: list[str] = []
+
+    def writer(w: int) -> None:
+        for call_no in range(20):
+            records = [record(base + call_no * 100 + i, str(i), sensor=f"sensor-{w}") for i in range(100)]
+            status, body = direct.call("WriteRecords", DatabaseName="db1", TableName="raw", Records=records)
+            if status != 200:
+                errors.append(str(body))
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rows = scalar_rows(
+        direct.service, 'SELECT sensor_id, count(*) FROM "db1"."raw" GROUP BY sensor_id ORDER BY sensor_id'
+    )
+    assert rows == [[f"sensor-{w}", "2000"] for w in range(4)]
+
+
+@pytest.mark.parametrize("flush_ms", ["0", "50"])
+def test_reads_see_acknowledged_writes(monkeypatch: pytest.MonkeyPatch, flush_ms: str) -> None:
+    monkeypatch.setenv("TSLAKE_LOCAL_TIMESTREAM_FLUSH_MS", flush_ms)
+    service = TimestreamService(None)
+    try:
+        call(service, "CreateDatabase", DatabaseName="db1")
+        call(service, "CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)
+        for i in range(5):
+            assert (
+                call(service, "WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(now_ms() - i, "1")])[
+                    0
+                ]
+                == 200
+            )
+            assert scalar_rows(service, 'SELECT count(*) FROM "db1"."raw"') == [[str(i + 1)]]
+    finally:
+        service.close()
+
+
+def test_write_latency_option_is_read_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LATENCY_ENV, "25")
+    service = TimestreamService(None)
+    try:
+        assert service.writer.latency_s == pytest.approx(0.025)
+    finally:
+        service.close()
