@@ -164,3 +164,45 @@ def test_grafana_panel_shapes(query_client: Any, database: str, panel_data: tupl
     )
     [row] = values(out)
     assert row[1:] == ["sensor-01", "OK-WARNING", "55.5", "3.0"]
+
+
+def test_show_and_describe(write_client: Any, query_client: Any, database: str, table: str) -> None:
+    t = now_ms() - 1000
+    write_client.write_records(
+        DatabaseName=database,
+        TableName=table,
+        Records=[
+            {
+                "Dimensions": [{"Name": "sensor_id", "Value": "a"}],
+                "MeasureName": "temperature",
+                "MeasureValue": "1",
+                "Time": str(t),
+            },
+            {
+                "Dimensions": [{"Name": "host", "Value": "h"}],
+                "MeasureName": "m",
+                "MeasureValueType": "MULTI",
+                "MeasureValues": [{"Name": "load", "Value": "1", "Type": "BIGINT"}],
+                "Time": str(t),
+            },
+        ],
+    )
+    assert [database] in values(query_client.query(QueryString="SHOW DATABASES"))
+    assert values(query_client.query(QueryString=f"SHOW TABLES FROM \"{database}\" LIKE '{table}'")) == [[table]]
+    described = values(query_client.query(QueryString=f'DESCRIBE "{database}"."{table}"'))
+    assert described == [
+        ["sensor_id", "varchar", "DIMENSION"],
+        ["host", "varchar", "DIMENSION"],
+        ["measure_name", "varchar", "MEASURE_NAME"],
+        ["time", "timestamp", "TIMESTAMP"],
+        ["measure_value::double", "double", "MEASURE_VALUE"],
+        ["load", "bigint", "MULTI"],
+    ]
+    measures = query_client.query(QueryString=f'SHOW MEASURES FROM "{database}"."{table}"')
+    assert [c["Name"] for c in measures["ColumnInfo"]] == ["measure_name", "data_type", "dimensions"]
+    first = measures["Rows"][0]["Data"]
+    assert [first[0]["ScalarValue"], first[1]["ScalarValue"]] == ["m", "multi"]
+    assert first[2] == {"ArrayValue": [{"RowValue": {"Data": [{"ScalarValue": "host"}, {"ScalarValue": "varchar"}]}}]}
+    with pytest.raises(ClientError) as info:
+        query_client.query(QueryString="SHOW TABLES FROM no_such_database")
+    assert info.value.response["Error"]["Code"] == "ValidationException"

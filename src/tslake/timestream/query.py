@@ -19,7 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tslake.timestream import dialect
+from tslake.timestream.catalog import Catalog
 from tslake.timestream.errors import ValidationError
+from tslake.timestream.metadata import metadata_sql
 from tslake.timestream.storage import Store
 
 PAGE_BYTES = 1_000_000  # the service returns at most ~1 MB of rows per page
@@ -187,8 +189,9 @@ class _Result:
 
 
 class QueryEngine:
-    def __init__(self, store: Store, before_query: Callable[[], None]) -> None:
+    def __init__(self, store: Store, catalog: Catalog, before_query: Callable[[], None]) -> None:
         self.store = store
+        self.catalog = catalog
         self.before_query = before_query
         self.results: OrderedDict[str, _Result] = OrderedDict()
         self.lock = threading.Lock()
@@ -233,7 +236,7 @@ class QueryEngine:
         return {"CancellationMessage": f"Query {query_id} has been cancelled."}
 
     def _run(self, query_string: str) -> _Result:
-        sql = dialect.translate(query_string, self.store.catalog_name)
+        sql = metadata_sql(query_string, self.catalog) or dialect.translate(query_string, self.store.catalog_name)
         self.before_query()
         try:
             with self.store.locked() as con:

@@ -62,7 +62,7 @@ class TimestreamService:
         self.catalog = Catalog(self.store)
         flush_ms = float(os.environ.get(FLUSH_ENV, str(DEFAULT_FLUSH_MS)) or 0)
         self.writer = Writer(self.store, self.catalog, latency_ms=latency_ms, flush_ms=flush_ms)
-        self.queries = QueryEngine(self.store, before_query=self._sync_writes)
+        self.queries = QueryEngine(self.store, self.catalog, before_query=self._sync_writes)
         self.tags: dict[str, list[dict[str, str]]] = {}
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any] | EncodedResponse]] = {
             "CreateDatabase": self._create_database,
