@@ -136,3 +136,18 @@ def test_write_latency_option_is_read_at_construction(monkeypatch: pytest.Monkey
         assert service.writer.latency_s == pytest.approx(0.025)
     finally:
         service.close()
+
+
+def test_rows_past_magnetic_retention_are_deleted(direct: Direct) -> None:
+    direct.ok("CreateDatabase", DatabaseName="db1")
+    retention = {"MemoryStoreRetentionPeriodInHours": 24, "MagneticStoreRetentionPeriodInDays": 1}
+    direct.ok("CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=retention)
+    old = now_ms() - 23 * 3600 * 1000
+    direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(old, "1")])
+    table = direct.service.catalog.tables[("db1", "raw")]
+    direct.service.writer.sync(table)
+    # Age the stored row past the 1-day magnetic retention, then let the once-a-minute prune run.
+    direct.service.store.execute(f"UPDATE {direct.service.store.data_table(table.id)} SET time = time - INTERVAL 2 DAY")
+    direct.service.writer.states[table.id].last_prune = 0.0
+    direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(now_ms() - 1000, "2")])
+    assert scalar_rows(direct.service, 'SELECT measure_value::double FROM "db1"."raw"') == [["2.0"]]

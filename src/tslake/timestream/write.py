@@ -229,7 +229,7 @@ class Writer:
                     state.upserts.append(row.key)
             state.appended += 1
             ticket = state.appended
-            self._prune(state, lower_ns)
+            self._prune(table, state, lower_ns)
         if self.flusher is None:
             self._commit(table, state, ticket)
         if rejected:
@@ -502,9 +502,9 @@ class Writer:
         state.index = index
         state.last_prune = time.monotonic()
 
-    @staticmethod
-    def _prune(state: _TableState, lower_ns: int) -> None:
-        """Drop keys that fell out of the writable window: no write can reach them any more."""
+    def _prune(self, table: Table, state: _TableState, lower_ns: int) -> None:
+        """Once a minute: drop index keys that fell out of the writable window (no write can reach them
+        any more), and delete rows older than the magnetic store's retention, as the service does."""
         now = time.monotonic()
         if now - state.last_prune < 60 or state.index is None:
             return
@@ -512,6 +512,10 @@ class Writer:
         stale = [k for k in state.index if k[2] < lower_ns]
         for key in stale:
             del state.index[key]
+        expired_ns = time.time_ns() - table.magnetic_days * DAY_NS
+        self.store.execute(
+            f"DELETE FROM {self.store.data_table(table.id)} WHERE time < make_timestamp_ns(?)", [expired_ns]
+        )
 
     # -- group commit ----------------------------------------------------------------------------------
 
