@@ -152,6 +152,16 @@ def test_provision_is_idempotent(endpoint: EndpointProcess) -> None:
         assert summary["StreamStatus"] == "ACTIVE"
         assert summary["OpenShardCount"] == shards
     endpoint.client("s3").head_bucket(Bucket=names.LAKE_BUCKET)
+    timestream = endpoint.client("timestream-write")
+    for table, hours, days in (
+        (names.RAW_TABLE, names.RAW_TABLE_MEMORY_HOURS, names.RAW_TABLE_MAGNETIC_DAYS),
+        (names.CEP_TABLE, names.CEP_TABLE_MEMORY_HOURS, names.CEP_TABLE_MAGNETIC_DAYS),
+    ):
+        described = timestream.describe_table(DatabaseName=names.TIMESTREAM_DATABASE, TableName=table)["Table"]
+        assert described["RetentionProperties"] == {
+            "MemoryStoreRetentionPeriodInHours": hours,
+            "MagneticStoreRetentionPeriodInDays": days,
+        }
 
 
 def _signed_kinesis_request(endpoint: EndpointProcess, action: str, payload: dict[str, object]) -> httpx.Request:
