@@ -46,7 +46,11 @@ class Endpoint:
         if self.kinesis_fix:
             from tslake.local import kinesis_patch
 
-            kinesis_patch.install()
+            try:
+                kinesis_patch.install()
+            except kinesis_patch.KinesisPatchError as error:
+                log.error("kinesis_fix_incompatible", detail=str(error), hint="run with --no-kinesis-fix meanwhile")
+                return 2
         state: MotoState | None = None
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
