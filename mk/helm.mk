@@ -20,4 +20,14 @@ helm-render: $(HELM_VENV)/.installed
 	    print(c.get("error") or "\n---\n".join(c["manifests"][k] for k in sorted(c["manifests"]) if k.endswith(".yaml"))); \
 	    [print("INVALID:", p, file=sys.stderr) for p in c.get("validation", [])]'
 
-TOOL_VENVS += $(HELM_VENV)/.installed
+# checkov (~290 MB, its own venv): a security scan of the rendered manifests (tests/deploy/test_checkov.py).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/.installed: mk/helm.mk
+	@test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@touch $@
+
+TOOL_VENVS += $(HELM_VENV)/.installed $(CHECKOV_VENV)/.installed

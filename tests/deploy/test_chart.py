@@ -111,6 +111,7 @@ def test_default_release_has_every_component(default: Rendered) -> None:
     }
     expected |= {("Service", f"tslake-{c}") for c in ("generator", "raw-ingest", "cep-ingest", "cep")}
     expected |= {("PodDisruptionBudget", f"tslake-{c}") for c in ("raw-ingest", "cep-ingest", "cep")}
+    expected |= {("NetworkPolicy", f"tslake-{c}") for c in ("generator", "raw-ingest", "cep-ingest", "cep", "exporter")}
     assert default.kinds_and_names() == expected
     assert "tslake-raw-ingest" in default.notes()
 
@@ -306,7 +307,7 @@ def test_each_service_has_its_own_irsa_role(full: Rendered, helm_run: HelmRun) -
     assert "rawIngest.serviceAccount.roleArn is empty" in helm_run.cases["default"].notes()
     only = helm_run.cases["exporter-only"]
     assert only.error is None
-    assert {kind for kind, _ in only.kinds_and_names()} == {"CronJob"}
+    assert {kind for kind, _ in only.kinds_and_names()} == {"CronJob", "NetworkPolicy"}
     assert pod_spec(only.get("CronJob", "tslake-exporter"))["serviceAccountName"] == "shared"
 
 
@@ -325,6 +326,28 @@ def test_metrics_services_monitors_and_dashboard(full: Rendered) -> None:
         assert monitor["metadata"]["labels"]["release"] == "prom"
     dashboard = full.get("ConfigMap", "tslake-dashboard")
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_network_policies_admit_metrics_and_let_out_dns_https_and_configured_endpoints(
+    default: Rendered, full: Rendered
+) -> None:
+    for name in ("tslake-generator", "tslake-raw-ingest", "tslake-cep-ingest", "tslake-cep", "tslake-exporter"):
+        policy = default.get("NetworkPolicy", name)["spec"]
+        kind = {"tslake-generator": "StatefulSet", "tslake-exporter": "CronJob"}.get(name, "Deployment")
+        workload = default.get(kind, name)
+        template = workload["spec"]["jobTemplate"]["spec"] if kind == "CronJob" else workload["spec"]
+        pod_labels = template["template"]["metadata"]["labels"]
+        assert policy["podSelector"]["matchLabels"].items() <= pod_labels.items()
+        assert policy["policyTypes"] == ["Ingress", "Egress"]
+        ports = {(p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"]}
+        assert ports == {(53, "UDP"), (53, "TCP"), (443, "TCP")}
+        if name == "tslake-exporter":
+            assert policy["ingress"] == []
+        else:
+            assert policy["ingress"] == [{"ports": [{"port": "metrics", "protocol": "TCP"}]}]
+    # aws.endpointUrl (:4566) and exporter.pushgatewayUrl (:9091) are let out too.
+    egress = full.get("NetworkPolicy", "tslake-exporter")["spec"]["egress"]
+    assert {p["port"] for rule in egress for p in rule["ports"]} == {53, 443, 4566, 9091}
 
 
 # --- bad values are refused -----------------------------------------------------------------------------

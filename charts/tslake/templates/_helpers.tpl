@@ -220,3 +220,15 @@ src/tslake/consumer/kcl/daemon.py), or Kubernetes kills the JVM before the proce
 - name: TSLAKE_ALLOWED_LATENESS_MS
   value: {{ .values.allowedLatenessMillis | int64 | quote }}
 {{- end }}
+
+{{/* The TCP port of a URL: explicit, else 443 for https and 80 for http. */}}
+{{- define "tslake.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- if contains ":" $url.host -}}
+{{- last (splitList ":" $url.host) -}}
+{{- else if eq $url.scheme "https" -}}
+443
+{{- else -}}
+80
+{{- end -}}
+{{- end }}

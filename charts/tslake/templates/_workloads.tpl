@@ -12,6 +12,7 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ include "tslake.componentName" . }}
+  namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "tslake.componentLabels" . | nindent 4 }}
 spec:
@@ -93,6 +94,7 @@ apiVersion: v1
 kind: Service
 metadata:
   name: {{ include "tslake.componentName" . }}
+  namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "tslake.componentLabels" . | nindent 4 }}
 spec:
@@ -112,6 +114,7 @@ apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: {{ include "tslake.serviceAccountName" . }}
+  namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "tslake.componentLabels" . | nindent 4 }}
   {{- $annotations := .values.serviceAccount.annotations | default dict }}
@@ -132,6 +135,7 @@ apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
   name: {{ include "tslake.componentName" . }}
+  namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "tslake.componentLabels" . | nindent 4 }}
 spec:
