@@ -25,6 +25,7 @@ from tslake.timestream.metadata import metadata_sql
 from tslake.timestream.storage import Store
 
 PAGE_BYTES = 1_000_000  # the service returns at most ~1 MB of rows per page
+ENCODE_CHUNK = 2_000
 MAX_KEPT_RESULTS = 32
 RESULT_TTL_S = 3600.0
 
@@ -181,11 +182,21 @@ class EncodedResponse:
 
 @dataclass
 class _Result:
+    """A computed result; rows are encoded a chunk at a time as pages are asked for."""
+
     query_string: str
     column_info: list[dict[str, Any]]
-    columns: list[list[str]]
+    table: pa.Table
+    codecs: list[tuple[Encoder, pa.DataType]]
     rows: int
     created: float
+
+    def encoded_rows(self, start: int, count: int) -> list[str]:
+        chunk = self.table.slice(start, count)
+        columns = [
+            _fragments(array, encode, read) for array, (encode, read) in zip(chunk.columns, self.codecs, strict=True)
+        ]
+        return ['{"Data":[' + ",".join(cells) + "]}" for cells in zip(*columns, strict=True)]
 
 
 class QueryEngine:
@@ -245,24 +256,25 @@ class QueryEngine:
             message = str(exc).split("\n")[0]
             raise ValidationError(f"Query failed: {message}") from None
         column_info: list[dict[str, Any]] = []
-        columns: list[list[str]] = []
-        for field, array in zip(table.schema, table.columns, strict=True):
+        codecs: list[tuple[Encoder, pa.DataType]] = []
+        for field in table.schema:
             info, encode, read = column_type(field.type)
             column_info.append({"Name": field.name, "Type": info})
-            columns.append(_fragments(array, encode, read))
-        return _Result(query_string, column_info, columns, table.num_rows, time.monotonic())
+            codecs.append((encode, read))
+        return _Result(query_string, column_info, table, codecs, table.num_rows, time.monotonic())
 
     def _page(self, query_id: str, result: _Result, offset: int, max_rows: int | None) -> EncodedResponse:
         rows: list[str] = []
         budget = PAGE_BYTES
         limit = result.rows if max_rows is None else min(result.rows, offset + max_rows)
         position = offset
-        columns = result.columns
         while position < limit and budget > 0:
-            row = '{"Data":[' + ",".join([column[position] for column in columns]) + "]}"
-            rows.append(row)
-            budget -= len(row) + 1
-            position += 1
+            for row in result.encoded_rows(position, min(ENCODE_CHUNK, limit - position)):
+                rows.append(row)
+                budget -= len(row) + 1
+                position += 1
+                if budget <= 0:
+                    break
         head: dict[str, Any] = {
             "QueryId": query_id,
             "ColumnInfo": result.column_info,

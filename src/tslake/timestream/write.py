@@ -241,6 +241,8 @@ class Writer:
     @staticmethod
     def _recheck_columns(rows: list[_Row], table: Table, rejected: list[dict[str, Any]]) -> list[_Row]:
         """A concurrent call may have added the same new column with another type in the meantime."""
+        if not any(row.new_columns for row in rows):
+            return rows
         kept = []
         for row in rows:
             clash = next(
