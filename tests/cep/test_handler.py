@@ -126,11 +126,14 @@ def test_restart_mid_match_resumes_from_saved_state_and_skips_redelivery(env: En
 
 def test_stale_owner_cannot_overwrite_new_owners_state(env: Env) -> None:
     old, new = env.handler(), env.handler()
+    old.handle(env.put_and_read([reading("sensor-02", 500, "OK")]))  # old owns the shard and saved
+    # The lease moves: new loads old's state and saves after its first batch...
     new.handle(env.put_and_read([reading("sensor-01", 1000, "ERROR"), reading("sensor-01", 2000, "OK")]))
+    # ... and old, not yet aware it lost the lease, must not save over it.
     batch = env.put_and_read([reading("sensor-01", 3000, "ERROR"), reading("sensor-01", 9000, "OK")])
     with pytest.raises(StateConflictError):
         old.handle(batch)
-    assert matches(env.kinesis, env.output) == []  # old never put its (wrong) view: no A in its state
+    assert matches(env.kinesis, env.output) == []  # old's stale state has no A: nothing was put
     old.handle(batch)  # the layer retries; old has adopted the saved state
     (match,) = matches(env.kinesis, env.output)
     assert match["event_time"] == 1_764_000_001_000

@@ -36,6 +36,7 @@ def records(first_sequence: int, payloads: list[bytes]) -> list[dict[str, Any]]:
 
 def test_cep_as_kcl_child(endpoint: Any, tmp_path: Path) -> None:
     kinesis = endpoint.client("kinesis")
+    source = create_stream(kinesis, "cep-kcl-in", shards=1)  # looked up for reshard lineage only
     output = create_stream(kinesis, "cep-kcl-out", shards=1)
     suffix = uuid.uuid4().hex[:8]
     env = {
@@ -43,7 +44,7 @@ def test_cep_as_kcl_child(endpoint: Any, tmp_path: Path) -> None:
         **endpoint.env(),
         "TSLAKE_KCL_CHILD": "1",
         "TSLAKE_CONSUMER_DRIVER": "kcl",
-        "TSLAKE_STREAM": f"cep-kcl-in-{suffix}",
+        "TSLAKE_STREAM": source,
         "TSLAKE_CEP_STREAM": output,
         "TSLAKE_APPLICATION_NAME": f"cep-kcl-{suffix}",
         "TSLAKE_STATE_TABLE": f"cep-kcl-state-{suffix}",

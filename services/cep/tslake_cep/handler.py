@@ -61,17 +61,28 @@ class CepHandler:
         self.lateness_ms = allowed_lateness_ms
         self._log = get_logger(component="cep", shard_id=context.shard_id)
         self._shard = context.shard_id
-        self._load()
+        # Loaded on the first batch, not here: a failure there raises from `handle`, which the consumer
+        # layer retries with backoff (amazon_kclpy swallows an exception raised in `initialize`).
+        self._state: ShardState | None = None
+        self.version, self.saved_blob, self._baseline = 0, b"", b""
+
+    @property
+    def state(self) -> ShardState:
+        if self._state is None:
+            self._load()
+        assert self._state is not None
+        return self._state
 
     def _load(self) -> None:
         stored = self.store.load(self.key)
         if stored is None:
-            self.state = self._from_parents() or ShardState(buffer=EventTimeBuffer(self.lateness_ms))
-            self.version, self.saved_blob = 0, None
-            self._baseline = self.state.to_bytes()  # what a failed first batch rolls back to
+            state = self._from_parents() or ShardState(buffer=EventTimeBuffer(self.lateness_ms))
+            self.version, self.saved_blob = 0, b""
+            self._baseline = state.to_bytes()  # what a failed first batch rolls back to
         else:
-            self.state = ShardState.from_bytes(stored.blob, self.lateness_ms)
+            state = ShardState.from_bytes(stored.blob, self.lateness_ms)
             self.version, self.saved_blob = stored.version, stored.blob
+        self._state = state
         self._log.info(
             "state_loaded",
             version=self.version,
@@ -105,6 +116,7 @@ class CepHandler:
         return state
 
     def handle(self, batch: Sequence[SourceRecord]) -> None:
+        _ = self.state  # load on the first batch; a failure here leaves nothing to roll back
         try:
             self._handle(batch)
         except StateConflictError:
@@ -170,7 +182,7 @@ class CepHandler:
         self._update_gauges(len(blob))
 
     def _rollback(self) -> None:
-        self.state = ShardState.from_bytes(self.saved_blob or self._baseline, self.lateness_ms)
+        self._state = ShardState.from_bytes(self.saved_blob or self._baseline, self.lateness_ms)
 
     def _update_gauges(self, state_bytes: int) -> None:
         metrics.OPEN_PARTIALS.labels(shard_id=self._shard).set(self.state.engine.open_partials)
@@ -180,5 +192,6 @@ class CepHandler:
     def close(self, reason: str) -> None:
         # The state was saved at the end of every batch, so there is nothing to flush; at shard end the
         # readings still waiting for the watermark are not lost but stay in the saved state.
-        self._log.info("shard_closed", reason=reason, open_partials=self.state.engine.open_partials)
+        partials = self._state.engine.open_partials if self._state is not None else None
+        self._log.info("shard_closed", reason=reason, open_partials=partials)
         metrics.shard_closed(self._shard)
