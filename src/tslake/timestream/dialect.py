@@ -135,8 +135,9 @@ def _rewrite_unnest(unnest: exp.Unnest) -> exp.Expr:
     alias = unnest.args.get("alias")
     columns = list(alias.columns) if alias is not None else []
     exprs = unnest.expressions
-    if len(exprs) == 1 and len(columns) > 1:
-        # Trino expands the fields of an array of rows (a timeseries: time, value) into columns.
+    if len(exprs) == 1 and len(columns) != 1:
+        # Trino expands the fields of an array of rows (a timeseries: time, value) into columns; without a
+        # column list they keep their own names.
         items: list[exp.Expr] = [
             _fn("UNNEST", exprs[0], exp.PropertyEQ(this=exp.to_identifier("recursive"), expression=exp.true()))
         ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -235,7 +236,7 @@ class Writer:
         if rejected:
             rejected.sort(key=lambda r: r["RecordIndex"])
             raise RejectedRecordsError(rejected)
-        ingested = len(accepted)
+        ingested = len(records) - len(rejected)  # an identical replay counts as ingested: the write succeeded
         return {"RecordsIngested": {"Total": ingested, "MemoryStore": ingested, "MagneticStore": 0}}
 
     @staticmethod
@@ -410,10 +411,10 @@ class Writer:
         if not lower_ns <= time_ns < upper_ns:
             raise _RecordRejectedError(REASON_OUT_OF_RANGE.format(lo=_iso(lower_ns), hi=_iso(upper_ns)))
         series_parts.sort()
-        series = "\x1f".join(series_parts)
+        series = sys.intern("\x1f".join(series_parts))  # one string per series in the key index
         values[SERIES_COLUMN] = series
         values[VERSION_COLUMN] = version
-        return _Row(i, (series, name, time_ns), version, hash(tuple(items)), values, new_columns)
+        return _Row(i, (series, sys.intern(name), time_ns), version, hash(tuple(items)), values, new_columns)
 
     @staticmethod
     def _dimension_column(name: str, column: Column | None, batch_new: dict[str, Column], new: list[Column]) -> None:
