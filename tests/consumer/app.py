@@ -8,6 +8,7 @@ It runs under either driver (`TSLAKE_CONSUMER_DRIVER`), exactly as a real servic
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +65,9 @@ class DynamoHandler:
             while pending:
                 answer = self.dynamodb.batch_write_item(RequestItems=pending)
                 pending = answer.get("UnprocessedItems") or {}
+
+    def close(self, reason: str) -> None:
+        print(f"handler_closed reason={reason} shard={self.context.shard_id}", file=sys.stderr, flush=True)
 
 
 def main() -> int:

@@ -127,6 +127,8 @@ def test_failed_writes_are_retried_before_the_checkpoint_and_stdout_is_protocol_
     stderr = (tmp_path / "child.log").read_text()
     assert "noise from handle()" in stderr, "print() output must go to stderr"
     assert "injected store outage" in stderr and "batch_failed_retrying" in stderr
+    # shutdownRequested then leaseLost (as the daemon's graceful shutdown sends them): one close().
+    assert stderr.count("handler_closed") == 1 and "handler_closed reason=shutdown" in stderr
 
 
 def test_shard_end_checkpoints_with_no_sequence_number(scenario: Scenario, tmp_path: Path) -> None:
@@ -146,3 +148,4 @@ def test_shard_end_checkpoints_with_no_sequence_number(scenario: Scenario, tmp_p
     assert child.receive() == {"action": "status", "responseFor": "shardEnded"}
     assert child.close() == 0
     assert scenario.count() == 5
+    assert "handler_closed reason=shard_end" in (tmp_path / "child.log").read_text()

@@ -68,6 +68,7 @@ class BatchProcessor(RecordProcessorBase):
         self.checkpointed: tuple[str, int | None] | None = None
         # Once a batch was abandoned, later batches must not be written or checkpointed past it.
         self.abandoned = False
+        self.closed = False
         self._log = get_logger(component="batch_processor", application=application)
 
     # -- the KCL v3 interface -------------------------------------------------------------------------
@@ -174,6 +175,10 @@ class BatchProcessor(RecordProcessorBase):
             return
 
     def _close(self, reason: str) -> None:
+        # The daemon's graceful shutdown sends shutdownRequested and then leaseLost: close only once.
+        if self.closed:
+            return
+        self.closed = True
         if self.handler is not None:
             try:
                 close_handler(self.handler, reason)

@@ -138,9 +138,7 @@ def run_daemon(settings: ConsumerSettings, shutdown: Shutdown, environ: Mapping[
     try:
         command = java_command(settings, properties, logback)
         log.info("kcl_daemon_starting", properties=str(properties), worker_id=settings.worker_id)
-        jvm = subprocess.Popen(
-            command, env=env, stdin=subprocess.DEVNULL, stdout=2, preexec_fn=_die_with_parent
-        )
+        jvm = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=2, preexec_fn=_die_with_parent)
     except (KclJarsNotFoundError, FileNotFoundError, PermissionError) as exc:
         # No jars or no java (TSLAKE_JAVA_BINARY): a start-up error that names what to fix.
         log.error("kcl_daemon_unavailable", error=str(exc), java_binary=settings.java_binary)
