@@ -103,7 +103,14 @@ def test_time_less_than_15_minutes_ahead_is_accepted(write_client: Any, database
 
 @pytest.mark.parametrize(
     ("value_type", "value"),
-    [("DOUBLE", "abc"), ("BIGINT", "1.5"), ("BIGINT", "9223372036854775808"), ("BOOLEAN", "yes"), ("DOUBLE", "NaN")],
+    [
+        ("DOUBLE", "abc"),
+        ("DOUBLE", "NaN"),
+        ("DOUBLE", "1_000"),
+        ("BIGINT", "1.5"),
+        ("BIGINT", "9223372036854775808"),
+        ("BOOLEAN", "yes"),
+    ],
 )
 def test_value_that_does_not_fit_its_type_is_rejected(
     write_client: Any, database: str, table: str, value_type: str, value: str

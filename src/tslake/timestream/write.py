@@ -97,6 +97,8 @@ def _parse_value(value: Any, mtype: str, name: str, unit_ns: int) -> Any:
     if not isinstance(value, str):
         raise ValidationError(f"Measure value for measure {name} must be a string")
     try:
+        if mtype != "VARCHAR" and ("_" in value or value != value.strip()):
+            raise ValueError(value)  # Python's int()/float() accept "1_000" and padding; the service does not
         if mtype == "DOUBLE":
             number = float(value)
             if math.isnan(number) or math.isinf(number):
@@ -119,7 +121,7 @@ def _parse_value(value: Any, mtype: str, name: str, unit_ns: int) -> Any:
     return value  # VARCHAR
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     index: int
     key: tuple[str, str, int]
