@@ -58,3 +58,24 @@ def test_a_lease_expires_only_when_its_counter_stands_still_for_the_failover_tim
     assert not observer.expired(lease, now=105.0)
     assert observer.expired(lease, now=105.6)
     assert observer.expired(Lease("free", owner=None), now=0.0)
+
+
+def test_the_python_driver_refuses_a_stream_that_does_not_exist(
+    endpoint: EndpointProcess, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from tslake.consumer.local.driver import EXIT_NO_STREAM, PythonDriver
+    from tslake.lifecycle import Shutdown
+    from tslake.settings.consumer import ConsumerSettings
+
+    settings = ConsumerSettings(stream="no-such-stream", application_name=f"app-{uuid.uuid4().hex[:8]}")
+    driver = PythonDriver(
+        settings,
+        lambda _context: None,  # type: ignore[arg-type, return-value]
+        Shutdown(),
+        kinesis=endpoint.client("kinesis"),
+        dynamodb=endpoint.client("dynamodb"),
+    )
+    assert driver.run() == EXIT_NO_STREAM
+    captured = capfd.readouterr()  # structlog is not configured in-process: its default goes to stdout
+    assert "stream_not_found" in captured.out + captured.err
+    assert "TSLAKE_STREAM" in captured.out + captured.err

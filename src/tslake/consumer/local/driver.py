@@ -33,6 +33,8 @@ from tslake.metrics import start_metrics_server
 from tslake.metrics.consumer import SecondsSinceLastBatch
 from tslake.settings.consumer import ConsumerSettings
 
+EXIT_NO_STREAM = 2
+
 
 class LeaseObserver:
     """KCL's expiry rule: a lease is expired when its counter has not changed for the failover time."""
@@ -270,6 +272,13 @@ class PythonDriver:
     # -- main loop ------------------------------------------------------------------------------------
 
     def run(self) -> int:
+        try:
+            self.kinesis.describe_stream_summary(StreamName=self.settings.stream)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            self._log.error("stream_not_found", stream=self.settings.stream, variable="TSLAKE_STREAM")
+            return EXIT_NO_STREAM
         self.table.ensure()
         tick = max(0.1, min(1.0, self.failover_s / 3))
         next_sync = 0.0
