@@ -151,3 +151,33 @@ def test_rows_past_magnetic_retention_are_deleted(direct: Direct) -> None:
     direct.service.writer.states[table.id].last_prune = 0.0
     direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(now_ms() - 1000, "2")])
     assert scalar_rows(direct.service, 'SELECT measure_value::double FROM "db1"."raw"') == [["2.0"]]
+
+
+def test_schema_grows_with_new_dimensions_and_measures(direct: Direct) -> None:
+    direct.ok("CreateDatabase", DatabaseName="db1")
+    direct.ok("CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)
+    t = now_ms() - 10_000
+    direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[record(t, "1")])
+    later = {
+        "Dimensions": [{"Name": "sensor_id", "Value": "sensor-02"}, {"Name": "site", "Value": "north"}],
+        "MeasureName": "count",
+        "MeasureValueType": "BIGINT",
+        "MeasureValue": "7",
+        "Time": str(t + 1),
+    }
+    direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[later])
+    status, body = direct.call("Query", QueryString='SELECT * FROM "db1"."raw" ORDER BY time')
+    assert status == 200
+    assert [c["Name"] for c in body["ColumnInfo"]] == [
+        "sensor_id",
+        "site",
+        "measure_name",
+        "time",
+        "measure_value::double",
+        "measure_value::bigint",
+    ]
+    rows = [[d.get("ScalarValue", "NULL") for d in row["Data"]] for row in body["Rows"]]
+    assert [r[:3] + r[4:] for r in rows] == [
+        ["sensor-01", "NULL", "temperature", "1.0", "NULL"],
+        ["sensor-02", "north", "count", "NULL", "7"],
+    ]
