@@ -6,7 +6,7 @@ changed or rolled back without CloudFormation exports pinning the data stack.
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -80,7 +80,14 @@ class ServiceRoles(Construct):
                     },
                 )
             else:
-                principal = iam.ServicePrincipal("ecs-tasks.amazonaws.com")
+                # ECS task role, with the confused-deputy conditions AWS recommends for it.
+                stack = Stack.of(self)
+                principal = iam.ServicePrincipal("ecs-tasks.amazonaws.com").with_conditions(
+                    {
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:ecs:{stack.region}:{stack.account}:*"},
+                    }
+                )
             role = iam.Role(
                 self,
                 _output_id(service),

@@ -204,6 +204,28 @@ def test_one_irsa_role_per_service_trusting_the_charts_service_account(access: T
     assert {f"{''.join(p.capitalize() for p in s.split('-'))}RoleArn" for s in SERVICES} <= set(outputs)
 
 
+def test_without_eks_the_roles_are_ecs_task_roles_and_bad_context_is_named() -> None:
+    done = subprocess.run(
+        [str(CDK_PYTHON), str(Path(__file__).with_name("cdk_tool.py"))],
+        env={**os.environ, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    answer = json.loads(done.stdout)
+    assert len(answer["ecs_trust"]) == len(SERVICES)
+    for trust in answer["ecs_trust"]:
+        assert trust["principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert set(trust["condition"]) == {"StringEquals", "ArnLike"}  # confused-deputy protection
+    assert answer["errors"] == {
+        "oidc": f"context eksOidcProviderArn: not an IAM OIDC provider ARN: {ISSUER!r}",
+        "retention": "context streamRetentionHours: must be >= 24, got 12",
+        "days": "context deadLetterExpirationDays: expected an integer, got 'ninety'",
+    }
+
+
 def test_roles_are_least_privilege(access: Template) -> None:
     roles = roles_by_service(access)
     assert actions(roles["generator"]) == {
