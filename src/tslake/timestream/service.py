@@ -7,12 +7,12 @@ operation name, and answer errors as `{"__type": ..., "message": ...}` with the 
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tslake.logs import get_logger
 from tslake.timestream import address
 from tslake.timestream.catalog import Catalog
 from tslake.timestream.errors import TimestreamError, UnknownOperationError, ValidationError
@@ -28,7 +28,7 @@ FLUSH_ENV = "TSLAKE_LOCAL_TIMESTREAM_FLUSH_MS"
 DEFAULT_FLUSH_MS = 50.0
 ENDPOINT_CACHE_MINUTES = 1440
 
-log = logging.getLogger(__name__)
+log = get_logger(component="timestream")
 
 
 class SerializationError(TimestreamError):
@@ -103,7 +103,7 @@ class TimestreamService:
         except TimestreamError as error:
             return error.status, json.dumps(error.body()).encode()
         except Exception as exc:  # an engine bug must not take the endpoint down
-            log.exception("timestream_internal_error")
+            log.exception("timestream_internal_error", operation=operation)
             body_out = {"__type": "InternalServerException", "message": f"{type(exc).__name__}: {exc}"}
             return 500, json.dumps(body_out).encode()
 

@@ -12,7 +12,6 @@ DuckDB, and concurrent calls share one INSERT.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import sys
 import threading
@@ -23,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from tslake.logs import get_logger
 from tslake.timestream.catalog import Catalog, Column, Table
 from tslake.timestream.errors import TimestreamError, ValidationError
 from tslake.timestream.storage import (
@@ -33,6 +33,8 @@ from tslake.timestream.storage import (
     Store,
     quote,
 )
+
+log = get_logger(component="timestream")
 
 MAX_RECORDS_PER_CALL = 100
 MAX_DIMENSIONS = 128
@@ -166,8 +168,10 @@ class Writer:
 
     def sync_all(self) -> None:
         for table in list(self.catalog.tables.values()):
-            with contextlib.suppress(TimestreamError):  # reported to the writers; the key index is rebuilt
+            try:
                 self.sync(table)
+            except TimestreamError as error:  # the key index is rebuilt from what DuckDB holds
+                log.error("timestream_flush_failed", database=table.database, table=table.name, error=str(error))
 
     def close(self) -> None:
         self.stopping.set()
