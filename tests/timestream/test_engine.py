@@ -181,3 +181,37 @@ def test_schema_grows_with_new_dimensions_and_measures(direct: Direct) -> None:
         ["sensor-01", "NULL", "temperature", "1.0", "NULL"],
         ["sensor-02", "north", "count", "NULL", "7"],
     ]
+
+
+def test_schema_growth_while_flushing_concurrently(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TSLAKE_LOCAL_TIMESTREAM_FLUSH_MS", "5")
+    service = TimestreamService(None)
+    try:
+        call(service, "CreateDatabase", DatabaseName="db1")
+        call(service, "CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=RETENTION)
+        base = now_ms() - 60_000
+        errors: list[str] = []
+
+        def writer(w: int) -> None:
+            for n in range(30):  # every call brings a new measure column
+                multi = {
+                    "Dimensions": [{"Name": f"dim{w}", "Value": "x"}],
+                    "MeasureName": "m",
+                    "MeasureValueType": "MULTI",
+                    "MeasureValues": [{"Name": f"w{w}_m{n}", "Value": str(n), "Type": "BIGINT"}],
+                    "Time": str(base + w * 1000 + n),
+                }
+                status, body = call(service, "WriteRecords", DatabaseName="db1", TableName="raw", Records=[multi])
+                if status != 200:
+                    errors.append(str(body))
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert scalar_rows(service, 'SELECT count(*) FROM "db1"."raw"') == [["90"]]
+        assert scalar_rows(service, 'SELECT "w2_m29" FROM "db1"."raw" WHERE "w2_m29" IS NOT NULL') == [["29"]]
+    finally:
+        service.close()

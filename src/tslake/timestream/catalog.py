@@ -272,8 +272,9 @@ class Catalog:
         return sorted(tables, key=lambda t: (t.database, t.name))
 
     def add_columns(self, table: Table, new: list[Column]) -> None:
-        """Grow the schema as new dimensions and measures arrive, as Timestream's does."""
-        with self.lock:
+        """Grow the schema as new dimensions and measures arrive, as Timestream's does. Holds the store
+        lock throughout, so an insert never sees DuckDB's columns and `table.columns` disagree."""
+        with self.lock, self.store.locked():
             for column in new:
                 if column.name in table.columns:
                     continue

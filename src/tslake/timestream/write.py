@@ -569,20 +569,21 @@ class Writer:
     def _insert(self, table: Table, rows: list[dict[str, Any]], upserts: list[tuple[str, str, int]]) -> None:
         if not rows:
             return
-        # Every column in the data table's physical order, so the batch appends positionally.
-        names = ["measure_name", "time", SERIES_COLUMN, VERSION_COLUMN, *table.columns]
-        types = [pa.string(), _NS, pa.string(), pa.int64()]
-        types += [_ARROW_TYPES[column.duckdb_type] for column in list(table.columns.values())]
-        arrays = []
-        for name, arrow_type in zip(names, types, strict=True):
-            values = [row.get(name) for row in rows]
-            if arrow_type == _NS:  # nanosecond integers
-                arrays.append(pa.array(values, pa.int64()).cast(_NS))
-            else:
-                arrays.append(pa.array(values, arrow_type))
-        staged = pa.Table.from_arrays(arrays, names=names)
         target = self.store.data_table(table.id)
+        # Under the store lock, which add_columns also holds: the column list can't change underneath.
         with self.store.locked() as con:
+            # Every column in the data table's physical order, so the batch appends positionally.
+            names = ["measure_name", "time", SERIES_COLUMN, VERSION_COLUMN, *table.columns]
+            types = [pa.string(), _NS, pa.string(), pa.int64()]
+            types += [_ARROW_TYPES[column.duckdb_type] for column in list(table.columns.values())]
+            arrays = []
+            for name, arrow_type in zip(names, types, strict=True):
+                values = [row.get(name) for row in rows]
+                if arrow_type == _NS:  # nanosecond integers
+                    arrays.append(pa.array(values, pa.int64()).cast(_NS))
+                else:
+                    arrays.append(pa.array(values, arrow_type))
+            staged = pa.Table.from_arrays(arrays, names=names)
             con.execute("BEGIN")
             try:
                 if upserts:
