@@ -105,6 +105,8 @@ def test_default_release_has_every_component(default: Rendered) -> None:
         ("Deployment", "tslake-cep"),
         ("CronJob", "tslake-exporter"),
         ("ConfigMap", "tslake-probes"),
+        ("Pod", "tslake-test-metrics"),  # `helm test`
+        ("NetworkPolicy", "tslake-test-metrics"),
     }
     expected |= {
         ("ServiceAccount", f"tslake-{c}") for c in ("generator", "raw-ingest", "cep-ingest", "cep", "exporter")

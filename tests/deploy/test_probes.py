@@ -107,6 +107,32 @@ def test_liveness_fails_when_the_metrics_endpoint_is_gone(probe_script: Path) ->
     assert "unreachable" in gone.stderr
 
 
+def test_helm_test_pod_checks_every_metrics_endpoint(default: Rendered) -> None:
+    pod = default.get("Pod", "tslake-test-metrics")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    command = pod["spec"]["containers"][0]["command"]
+    assert command[:2] == ["python", "-c"]
+    components = ("cep", "cep-ingest", "generator", "raw-ingest")
+    assert sorted(command[3:]) == sorted(f"http://tslake-{c}:9100/metrics" for c in components)
+    served = ConsumerMetrics(supervisor=True)
+    try:
+        served.shards.labels(APP).set(1)
+        answering = f"http://127.0.0.1:{served.port}/metrics"
+        ok = subprocess.run([sys.executable, "-c", command[2], answering], capture_output=True, text=True, timeout=30)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert ok.stdout.startswith("ok ")
+        silent = ConsumerMetrics(supervisor=False)
+        gone = f"http://127.0.0.1:{silent.port}/metrics"
+        silent.stop()
+        bad = subprocess.run(
+            [sys.executable, "-c", command[2], answering, gone], capture_output=True, text=True, timeout=30
+        )
+        assert bad.returncode == 1
+        assert f"FAILED {gone}" in bad.stdout
+    finally:
+        served.stop()
+
+
 def exported_series() -> set[str]:
     """Every series name the services define (counters gain _total, histograms _bucket/_sum/_count)."""
     for module in ("cep", "consumer", "generator", "ingest"):
