@@ -67,7 +67,8 @@ def test_unaliased_columns_are_named_like_presto() -> None:
     [
         ("SELECT INTERPOLATE_SPLINE_CUBIC(ts, pts) FROM x", "interpolate_spline_cubic"),
         ("SELECT my_udf(1)", "my_udf"),
-        ("SELECT * FROM UNNEST(ARRAY[1]) WITH ORDINALITY AS t (a, n)", "WITH ORDINALITY"),
+        ("SELECT * FROM UNNEST(ARRAY[1]) WITH ORDINALITY", "WITH ORDINALITY"),
+        ("SELECT * FROM x MATCH_RECOGNIZE (PATTERN (A) DEFINE A AS true)", "MATCH_RECOGNIZE"),
         ("SELECT filter(ARRAY[1, 2], x -> x > 1)", "Lambda"),
         ("DELETE FROM db.t", "DELETE"),
         ("SELECT measure_value::date FROM db.t", "measure_value::date"),

@@ -51,6 +51,12 @@ def test_time_functions_keep_nanoseconds(query_client: Any) -> None:
     ]
 
 
+def test_unnest_with_ordinality(query_client: Any) -> None:
+    sql = "SELECT a, b, n FROM UNNEST(ARRAY[10, 20, 30], ARRAY['x']) WITH ORDINALITY AS t (a, b, n) ORDER BY n"
+    out = query_client.query(QueryString=sql)
+    assert values(out) == [["10", "x", "1"], ["20", None, "2"], ["30", None, "3"]]
+
+
 def test_max_rows_next_token_and_cancel(query_client: Any) -> None:
     sql = "SELECT x FROM UNNEST(SEQUENCE(1, 25)) AS t (x) ORDER BY x"
     first = query_client.query(QueryString=sql, MaxRows=10)
@@ -73,7 +79,7 @@ def test_max_rows_next_token_and_cancel(query_client: Any) -> None:
             'SEQUENCE(min(time), max(time), 1s)) FROM "tslake"."raw"',
             "interpolate_spline_cubic",
         ),
-        ("SELECT x FROM UNNEST(ARRAY[1]) WITH ORDINALITY AS t (x, n)", "WITH ORDINALITY"),
+        ("SELECT x FROM UNNEST(ARRAY[1]) WITH ORDINALITY", "WITH ORDINALITY"),
         ('SELECT * FROM "tslake"."no_such_table"', "no_such_table"),
         ("SELEKT 1", "parsed"),
     ],

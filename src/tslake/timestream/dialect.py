@@ -129,22 +129,33 @@ def _rewrite_function(node: exp.Anonymous) -> exp.Expr:
 
 
 def _rewrite_unnest(unnest: exp.Unnest) -> exp.Expr:
-    """Trino's `UNNEST(...) AS t (c1, c2)` as a DuckDB (lateral) subquery with the same column list."""
-    if unnest.args.get("offset"):
-        raise UnsupportedSqlError("UNNEST ... WITH ORDINALITY is not supported by the local Timestream engine")
+    """Trino's `UNNEST(...) [WITH ORDINALITY] AS t (c1, c2)` as a DuckDB (lateral) subquery with the same
+    column list. DuckDB steps several UNNESTs of one SELECT together, padding the shorter with NULLs, as
+    Trino does."""
+    offset = unnest.args.get("offset")  # sqlglot moves the ordinality column's name here
+    ordinality = bool(offset)
     alias = unnest.args.get("alias")
-    columns = list(alias.columns) if alias is not None else []
+    value_columns = list(alias.columns) if alias is not None else []
+    if ordinality and not (isinstance(offset, exp.Identifier) and value_columns):
+        raise UnsupportedSqlError("UNNEST ... WITH ORDINALITY without a column list is not supported")
+    columns = [*value_columns, offset] if ordinality else value_columns
     exprs = unnest.expressions
-    if len(exprs) == 1 and len(columns) != 1:
+    if len(exprs) == 1 and len(value_columns) != 1:
         # Trino expands the fields of an array of rows (a timeseries: time, value) into columns; without a
         # column list they keep their own names.
         items: list[exp.Expr] = [
             _fn("UNNEST", exprs[0], exp.PropertyEQ(this=exp.to_identifier("recursive"), expression=exp.true()))
         ]
-    elif not columns or len(columns) == len(exprs):
+    elif not value_columns or len(value_columns) == len(exprs):
         items = [_fn("UNNEST", e) for e in exprs]
     else:
         raise UnsupportedSqlError("UNNEST with a column list that does not match its arguments is not supported")
+    if ordinality:
+        longest = (
+            _fn("greatest", *[_fn("len", e.copy()) for e in exprs]) if len(exprs) > 1 else _fn("len", exprs[0].copy())
+        )
+        upto = exp.Add(this=longest, expression=exp.Literal.number(1))
+        items.append(_fn("UNNEST", _fn("range", exp.Literal.number(1), upto)))
     table_alias = exp.TableAlias(
         this=alias.this if alias is not None and alias.this else exp.to_identifier("unnest"), columns=columns
     )
