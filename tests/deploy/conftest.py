@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "tslake"
 HELM_PYTHON = REPO / ".venv-helm" / "bin" / "python"
 HELM_TOOL = Path(__file__).with_name("helm_tool.py")
-KUBE_VERSION = "1.33.0"
+# The oldest the chart supports (Chart.yaml kubeVersion), a current one, and the newest with schemas here.
+KUBE_VERSIONS = ["1.25.0", "1.33.0", "1.37.0"]
 RELEASE = "tslake"
 
 ROLE = "arn:aws:iam::123456789012:role/tslake-{}"
@@ -125,7 +126,7 @@ def helm_run() -> HelmRun:
         "chart": str(CHART),
         "release": RELEASE,
         "namespace": "tslake",
-        "kube_version": KUBE_VERSION,
+        "kube_versions": KUBE_VERSIONS,
         "cases": CASES,
         "lint": True,
     }

@@ -2,13 +2,14 @@
 
 Reads one JSON request on stdin and writes one JSON answer on stdout, so the test session pays the Go
 library's start-up once for every case:
-  request: {"chart": dir, "release": str, "namespace": str, "kube_version": "1.33.0",
+  request: {"chart": dir, "release": str, "namespace": str, "kube_versions": ["1.25.0", ...],
             "cases": {name: values}, "lint": bool}
   answer:  {"cases": {name: {"manifests": {template: text}, "validation": [problems], "no_schema": [kinds]}
                        | {"error": text}},
             "lint": {...}}
-Each rendered object is validated with kubernetes-validate --strict (unknown fields are errors); kinds it
-has no schema for (custom resources such as ServiceMonitor) are listed under "no_schema".
+Each rendered object is validated with kubernetes-validate --strict (unknown fields are errors) for every
+Kubernetes version asked for; kinds it has no schema for (custom resources such as ServiceMonitor) are
+listed under "no_schema". Lint uses the last version.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import kubernetes_validate
 import yaml
 
 
-def _validate(manifests: dict[str, str], kube_version: str) -> tuple[list[str], list[str]]:
+def _validate(manifests: dict[str, str], kube_versions: list[str]) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     no_schema: list[str] = []
     for template, text in sorted(manifests.items()):
@@ -32,20 +33,22 @@ def _validate(manifests: dict[str, str], kube_version: str) -> tuple[list[str], 
             if not doc:
                 continue
             where = f"{template}: {doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-            try:
-                kubernetes_validate.validate(doc, kube_version, strict=True)
-            except kubernetes_validate.SchemaNotFoundError:
-                no_schema.append(str(doc.get("kind")))
-            except kubernetes_validate.ValidationError as exc:
-                path = ".".join(str(p) for p in exc.path)
-                problems.append(f"{where}: {path}: {exc.message}")
+            for version in kube_versions:
+                try:
+                    kubernetes_validate.validate(doc, version, strict=True)
+                except kubernetes_validate.SchemaNotFoundError:
+                    no_schema.append(str(doc.get("kind")))
+                    break
+                except kubernetes_validate.ValidationError as exc:
+                    path = ".".join(str(p) for p in exc.path)
+                    problems.append(f"k8s {version}: {where}: {path}: {exc.message}")
     return problems, no_schema
 
 
 def main() -> int:
     request: dict[str, Any] = json.load(sys.stdin)
     chart = helm.Chart.load(request["chart"])
-    kube_version = request.get("kube_version", "1.33.0")
+    kube_versions: list[str] = request.get("kube_versions", ["1.33.0"])
     answer: dict[str, Any] = {"cases": {}}
     for name, values in request["cases"].items():
         try:
@@ -58,10 +61,10 @@ def main() -> int:
         except helm.HelmError as exc:
             answer["cases"][name] = {"error": str(exc)}
             continue
-        problems, no_schema = _validate(manifests, kube_version)
+        problems, no_schema = _validate(manifests, kube_versions)
         answer["cases"][name] = {"manifests": manifests, "validation": problems, "no_schema": no_schema}
     if request.get("lint"):
-        answer["lint"] = helm.lint(request["chart"], strict=True, kube_version=f"v{kube_version}")
+        answer["lint"] = helm.lint(request["chart"], strict=True, kube_version=f"v{kube_versions[-1]}")
     json.dump(answer, sys.stdout)
     return 0
 
