@@ -21,3 +21,10 @@ cdk-synth: $(CDK_VENV)/.installed
 	  node_modules/.bin/cdk synth -q $(CDK_ARGS)
 
 TOOL_VENVS += $(CDK_VENV)/.installed
+
+# ruff and mypy over the CDK app (mypy reads aws-cdk-lib's types from .venv-cdk; ~3 min).
+.PHONY: cdk-lint
+cdk-lint: $(CDK_VENV)/.installed $(STAMP)
+	$(BIN)/ruff check infra
+	$(BIN)/ruff format --check infra
+	$(BIN)/mypy --python-executable $(CDK_VENV)/bin/python infra/app.py infra/tslake_infra

@@ -8,7 +8,13 @@ $(HELM_VENV)/.installed: requirements/helm.txt
 	$(HELM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements/helm.txt
 	@touch $@
 
-.PHONY: helm-venv helm-render
+.PHONY: helm-venv helm-render helm-lint
+# The chart's Python (the liveness probe script) is linted like the rest of the code; the chart by tests/deploy.
+helm-lint: $(STAMP)
+	$(BIN)/ruff check charts/tslake/files
+	$(BIN)/ruff format --check charts/tslake/files
+	$(BIN)/mypy charts/tslake/files/consumer_liveness.py
+
 helm-venv: $(HELM_VENV)/.installed
 
 # Render the chart with its defaults (plus HELM_VALUES='{"json": "overrides"}'), validated, to stdout.
