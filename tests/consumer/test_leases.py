@@ -70,7 +70,7 @@ def test_the_python_driver_refuses_a_stream_that_does_not_exist(
     settings = ConsumerSettings(stream="no-such-stream", application_name=f"app-{uuid.uuid4().hex[:8]}")
     driver = PythonDriver(
         settings,
-        lambda _context: None,  # type: ignore[arg-type, return-value]
+        lambda _context: None,
         Shutdown(),
         kinesis=endpoint.client("kinesis"),
         dynamodb=endpoint.client("dynamodb"),
