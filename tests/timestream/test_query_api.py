@@ -15,7 +15,7 @@ from tests.timestream.conftest import now_ms
 def test_value_shapes(query_client: Any) -> None:
     out = query_client.query(
         QueryString="SELECT NULL AS n, CAST(NULL AS varchar) AS v, ARRAY[1, 2] AS a, ROW(1, 'x') AS r, "
-        "from_milliseconds(1764000000123) AS t, 1 + 1, true AS b, '15m' AS s"
+        "from_milliseconds(1764000000000 + 61 * 2) AS t, 1 + 1, true AS b, '15m' AS s"
     )
     assert [c["Name"] for c in out["ColumnInfo"]] == ["n", "v", "a", "r", "t", "_col5", "b", "s"]
     assert out["ColumnInfo"][2]["Type"] == {"ArrayColumnInfo": {"Type": {"ScalarType": "INTEGER"}}}
@@ -29,7 +29,7 @@ def test_value_shapes(query_client: Any) -> None:
         {"NullValue": True},
         {"ArrayValue": [{"ScalarValue": "1"}, {"ScalarValue": "2"}]},
         {"RowValue": {"Data": [{"ScalarValue": "1"}, {"ScalarValue": "x"}]}},
-        {"ScalarValue": "2025-11-24 16:00:00.123000000"},
+        {"ScalarValue": "2025-11-24 16:00:00.122000000"},
         {"ScalarValue": "2"},
         {"ScalarValue": "true"},
         {"ScalarValue": "15m"},
@@ -55,6 +55,27 @@ def test_unnest_with_ordinality(query_client: Any) -> None:
     sql = "SELECT a, b, n FROM UNNEST(ARRAY[10, 20, 30], ARRAY['x']) WITH ORDINALITY AS t (a, b, n) ORDER BY n"
     out = query_client.query(QueryString=sql)
     assert values(out) == [["10", "x", "1"], ["20", None, "2"], ["30", None, "3"]]
+
+
+def test_filter_and_reduce_on_a_timeseries(query_client: Any) -> None:
+    series = (
+        "INTERPOLATE_LINEAR(CREATE_TIME_SERIES(t, v), SEQUENCE(min(t), max(t), 1s))"
+        " FROM (SELECT from_milliseconds(1764000000000 + x * 2000) AS t, x * 10.0 AS v"
+        " FROM UNNEST(SEQUENCE(0, 2)) AS u (x))"
+    )
+    out = query_client.query(
+        QueryString=f"SELECT FILTER({series.split(' FROM ')[0]}, p -> p.value > 15.0) AS f"
+        f" FROM {series.split(' FROM ', 1)[1]}"
+    )
+    assert out["ColumnInfo"][0]["Type"] == {"TimeSeriesMeasureValueColumnInfo": {"Type": {"ScalarType": "DOUBLE"}}}
+    points = out["Rows"][0]["Data"][0]["TimeSeriesValue"]
+    # Readings 0, 10, 20 at 0, 2 and 4 s interpolate to 0, 5, 10, 15, 20 each second; only 20 passes.
+    assert [(p["Time"], p["Value"]["ScalarValue"]) for p in points] == [("2025-11-24 16:00:04.000000000", "20.0")]
+    out = query_client.query(
+        QueryString=f"SELECT REDUCE({series.split(' FROM ')[0]}, 0.0, (s, p) -> s + p.value, s -> s) AS total"
+        f" FROM {series.split(' FROM ', 1)[1]}"
+    )
+    assert values(out) == [["50.0"]]  # 0 + 5 + 10 + 15 + 20: readings 0, 10, 20 at 0, 2, 4 s, one point a second
 
 
 def test_max_rows_next_token_and_cancel(query_client: Any) -> None:

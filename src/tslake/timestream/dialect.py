@@ -47,14 +47,22 @@ UNSUPPORTED_FUNCTIONS = {
     "CORRELATE_SPEARMAN",
     "CORRELATE_KENDALL",
     "DTW",
-    "FILTER",
-    "REDUCE",
-    "TRANSFORM",
 }
 
 
 class UnsupportedSqlError(ValidationError):
     """A valid Timestream construct the local engine does not implement."""
+
+
+def _identity(function: exp.Expr | None) -> bool:
+    if function is None:
+        return True
+    if not isinstance(function, exp.Lambda) or len(function.expressions) != 1:
+        return False
+    body = function.this
+    if isinstance(body, exp.Column) and body.table:
+        return False
+    return isinstance(body, exp.Column | exp.Identifier) and body.name == function.expressions[0].name
 
 
 def _tokens_rewrite(sql: str) -> str:
@@ -115,11 +123,13 @@ def _rewrite_function(node: exp.Anonymous) -> exp.Expr:
         return _fn("__ts_bin", args[0], ns)
     conversions: dict[str, Callable[[exp.Expr], exp.Expr]] = {
         "FROM_MILLISECONDS": lambda a: _fn(
-            "make_timestamp_ns", exp.Mul(this=a, expression=exp.Literal.number(1_000_000))
+            "make_timestamp_ns", exp.Mul(this=exp.paren(a, copy=False), expression=exp.Literal.number(1_000_000))
         ),
         "FROM_NANOSECONDS": lambda a: _fn("make_timestamp_ns", a),
         # DuckDB's epoch_ms() fails on TIMESTAMP_NS; integer division keeps it exact.
-        "TO_MILLISECONDS": lambda a: exp.IntDiv(this=_fn("epoch_ns", a), expression=exp.Literal.number(1_000_000)),
+        "TO_MILLISECONDS": lambda a: exp.paren(
+            exp.IntDiv(this=_fn("epoch_ns", a), expression=exp.Literal.number(1_000_000)), copy=False
+        ),
         "TO_NANOSECONDS": lambda a: _fn("epoch_ns", a),
         "TO_UNIXTIME": lambda a: _fn("epoch", a),
     }
@@ -276,8 +286,9 @@ def translate(sql: str, catalog: str) -> str:
             raise UnsupportedSqlError("MATCH_RECOGNIZE is not supported by the local Timestream engine")
         if isinstance(node, exp.Anonymous) and node.name.upper() in UNSUPPORTED_FUNCTIONS:
             raise UnsupportedSqlError(f"Function {node.name.lower()} is not supported by the local Timestream engine")
-        if isinstance(node, exp.Lambda):
-            raise UnsupportedSqlError("Lambda expressions are not supported by the local Timestream engine")
+        if isinstance(node, exp.Reduce) and not _identity(node.args.get("finish")):
+            # DuckDB's list_reduce has no output function; sqlglot would silently drop it.
+            raise UnsupportedSqlError("reduce() with an output function other than s -> s is not supported")
 
     # Bottom-up, so that a rewritten call still has its (already rewritten) arguments.
     for node in reversed(list(tree.walk(bfs=False))):
