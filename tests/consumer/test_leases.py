@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from tslake.consumer import RecordHandler, ShardContext
 from tslake.consumer.local.driver import LeaseObserver
 from tslake.consumer.local.leases import SHARD_END, Lease, LeaseLostError, LeaseTable
 from tslake.local.process import EndpointProcess
@@ -60,6 +61,10 @@ def test_a_lease_expires_only_when_its_counter_stands_still_for_the_failover_tim
     assert observer.expired(Lease("free", owner=None), now=0.0)
 
 
+def _no_shard_should_start(context: ShardContext) -> RecordHandler:
+    raise AssertionError(f"no shard should start, got {context}")
+
+
 def test_the_python_driver_refuses_a_stream_that_does_not_exist(
     endpoint: EndpointProcess, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -70,7 +75,7 @@ def test_the_python_driver_refuses_a_stream_that_does_not_exist(
     settings = ConsumerSettings(stream="no-such-stream", application_name=f"app-{uuid.uuid4().hex[:8]}")
     driver = PythonDriver(
         settings,
-        lambda _context: None,
+        _no_shard_should_start,
         Shutdown(),
         kinesis=endpoint.client("kinesis"),
         dynamodb=endpoint.client("dynamodb"),
