@@ -215,3 +215,20 @@ def test_schema_growth_while_flushing_concurrently(monkeypatch: pytest.MonkeyPat
         assert scalar_rows(service, 'SELECT "w2_m29" FROM "db1"."raw" WHERE "w2_m29" IS NOT NULL') == [["29"]]
     finally:
         service.close()
+
+
+def test_magnetic_store_writes_accept_older_records(direct: Direct) -> None:
+    direct.ok("CreateDatabase", DatabaseName="db1")
+    retention = {"MemoryStoreRetentionPeriodInHours": 1, "MagneticStoreRetentionPeriodInDays": 7}
+    direct.ok("CreateTable", DatabaseName="db1", TableName="raw", RetentionProperties=retention)
+    old = record(now_ms() - 3 * 3600 * 1000, "1")
+    status, body = direct.call("WriteRecords", DatabaseName="db1", TableName="raw", Records=[old])
+    assert status == 419 and body["RejectedRecords"][0]["RecordIndex"] == 0
+    direct.ok(
+        "UpdateTable",
+        DatabaseName="db1",
+        TableName="raw",
+        MagneticStoreWriteProperties={"EnableMagneticStoreWrites": True},
+    )
+    direct.ok("WriteRecords", DatabaseName="db1", TableName="raw", Records=[old])
+    assert scalar_rows(direct.service, 'SELECT count(*) FROM "db1"."raw"') == [["1"]]
