@@ -27,6 +27,8 @@ class AppSettings(ConsumerSettings):
     fail_first_batches: int = 0
     # print() inside handle(): under the KCL driver this must not reach the protocol stream.
     print_noise: bool = False
+    # The handler factory raises (e.g. its store client cannot be built).
+    fail_factory: bool = False
 
 
 class DynamoHandler:
@@ -76,6 +78,8 @@ def main() -> int:
     shutdown = Shutdown().install()
 
     def factory(context: ShardContext) -> RecordHandler:
+        if settings.fail_factory:
+            raise RuntimeError("injected factory failure")
         return DynamoHandler(context, settings)
 
     return run_consumer(settings, factory, shutdown)

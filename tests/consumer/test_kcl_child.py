@@ -149,3 +149,16 @@ def test_shard_end_checkpoints_with_no_sequence_number(scenario: Scenario, tmp_p
     assert child.close() == 0
     assert scenario.count() == 5
     assert "handler_closed reason=shard_end" in (tmp_path / "child.log").read_text()
+
+
+def test_without_a_handler_nothing_is_checkpointed_not_even_shard_end(scenario: Scenario, tmp_path: Path) -> None:
+    child = Child(scenario, tmp_path / "child.log", fail_factory="true")
+    child.send({"action": "initialize", "shardId": SHARD, "sequenceNumber": "TRIM_HORIZON", "subSequenceNumber": None})
+    assert child.receive() == {"action": "status", "responseFor": "initialize"}
+    child.send({"action": "processRecords", "records": records(1, 5), "millisBehindLatest": 0})
+    assert child.receive() == {"action": "status", "responseFor": "processRecords"}  # no checkpoint
+    child.send({"action": "shardEnded"})
+    assert child.receive() == {"action": "status", "responseFor": "shardEnded"}  # no SHARD_END past them
+    assert child.close() == 0
+    assert scenario.count() == 0
+    assert "injected factory failure" in (tmp_path / "child.log").read_text()

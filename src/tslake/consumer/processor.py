@@ -83,7 +83,11 @@ class BatchProcessor(RecordProcessorBase):
         self._log.info("shard_initialized", starting_sequence_number=start)
 
     def process_records(self, process_records_input: Any) -> None:
-        assert self.handler is not None and self.shard_id is not None, "initialize was not called"
+        if self.handler is None or self.shard_id is None:
+            # initialize failed (the handler factory raised): these records are not written, so nothing
+            # on this shard may be checkpointed any more, not even SHARD_END.
+            self.abandoned = True
+            raise BatchAbandonedError("no handler: initialize failed")
         if self.abandoned:
             raise BatchAbandonedError(f"{self.shard_id}: an earlier batch was abandoned; waiting for shutdown")
         batch = [self._source_record(record) for record in process_records_input.records]
@@ -101,6 +105,10 @@ class BatchProcessor(RecordProcessorBase):
         self._close(CLOSE_LEASE_LOST)
 
     def shard_ended(self, shard_ended_input: Any) -> None:
+        if self.abandoned:
+            # A delivered batch was never written: SHARD_END would skip it. The next owner re-reads it.
+            self._close(CLOSE_SHARD_END)
+            raise BatchAbandonedError(f"{self.shard_id}: not checkpointing SHARD_END past an unwritten batch")
         # Checkpointing with no sequence number at SHARD_END lets the child shards start.
         self._checkpoint(shard_ended_input.checkpointer, None, None)
         self._log.info("shard_ended")
