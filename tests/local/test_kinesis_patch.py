@@ -203,6 +203,9 @@ def test_every_iterator_type_and_a_split_over_http(endpoint: EndpointProcess) ->
     parent_records, parent_last = _read_all(kinesis, iterator("TRIM_HORIZON"))
     assert parent_records == first + second
     assert parent_last.get("NextShardIterator") is None, "a closed shard read to its end must end"
+    # KCL 2.x rejects a SHARD_END response that does not name the children.
+    assert sorted(c["ShardId"] for c in parent_last["ChildShards"]) == sorted(children)
+    assert all(c["ParentShards"] == [shard_id] for c in parent_last["ChildShards"])
     from_children: list[bytes] = []
     for child in children:
         child_iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=child, ShardIteratorType="TRIM_HORIZON")

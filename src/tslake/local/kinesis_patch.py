@@ -275,8 +275,31 @@ def response_get_records(self: Any) -> Any:
     }
     if next_iterator is not None:
         body["NextShardIterator"] = next_iterator
+    else:
+        # At SHARD_END AWS names the children; KCL 2.x treats a response without them as invalid.
+        body["ChildShards"] = _child_shards(self, self._get_param("StreamARN"), self._get_param("ShardIterator"))
     body["MillisBehindLatest"] = millis_behind_latest
     return json.dumps(body), {"Content-Type": JSON_CONTENT_TYPE}
+
+
+def _child_shards(response: Any, stream_arn: str | None, shard_iterator: str) -> list[dict[str, Any]]:
+    stream_name, shard_id, _ = decompose_shard_iterator(shard_iterator)
+    stream = response.kinesis_backend.describe_stream(stream_arn=stream_arn, stream_name=stream_name)
+    children = []
+    for child in stream.shards.values():
+        parents = [p for p in (child.parent, child.adjacent_parent) if p]
+        if shard_id in parents:
+            children.append(
+                {
+                    "ShardId": child.shard_id,
+                    "ParentShards": parents,
+                    "HashKeyRange": {
+                        "StartingHashKey": str(child.starting_hash),
+                        "EndingHashKey": str(child.ending_hash),
+                    },
+                }
+            )
+    return children
 
 
 REPLACEMENTS: dict[tuple[type, str], Callable[..., Any]] = {
