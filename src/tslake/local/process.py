@@ -38,6 +38,18 @@ def endpoint_env(url: str) -> dict[str, str]:
     }
 
 
+def terminate(popen: subprocess.Popen[bytes], timeout: float) -> int:
+    """Stop a child as Kubernetes would: SIGTERM, then SIGKILL after `timeout`; returns its exit code."""
+    if popen.poll() is None:
+        popen.send_signal(signal.SIGTERM)
+        try:
+            popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+    return int(popen.returncode)
+
+
 class EndpointProcess:
     def __init__(self, popen: subprocess.Popen[bytes], host: str, port: int, log_path: Path | None) -> None:
         self.popen = popen
@@ -86,14 +98,7 @@ class EndpointProcess:
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM (the endpoint persists its state, if it has a data dir), then SIGKILL."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        return int(self.popen.returncode)
+        return terminate(self.popen, timeout)
 
     def __enter__(self) -> EndpointProcess:
         return self

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import IO, Any
 
-from tslake.local.process import free_port
+from tslake.local.process import free_port, terminate
 from tslake.run.scrape import scrape
 from tslake.run.services import ServiceSpec
 
@@ -46,15 +45,9 @@ class ServiceProcess:
         return None if sample is None else sample.get(self.spec.progress_metric, 0.0)
 
     def stop(self, timeout: float = 30.0) -> int:
-        if self.alive():
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+        code = terminate(self.popen, timeout)
         self._log.close()
-        return int(self.popen.returncode)
+        return code
 
     def log_events(self, event: str) -> list[dict[str, Any]]:
         """The structured log lines of one event name, oldest first."""
