@@ -8,8 +8,8 @@ from constructs import Node
 
 from tslake import names
 
-# One ECR repository per image, named as in the chart's values.yaml; raw-ingest and cep-ingest run the
-# same image with different settings, but get separate IAM roles (SERVICES).
+# One ECR repository per image, named as in the chart's values.yaml (the root Dockerfile builds each one);
+# raw-ingest and cep-ingest run the same image with different settings, but get separate IAM roles (SERVICES).
 IMAGE_REPOSITORIES = ("tslake-generator", "tslake-raw-ingest", "tslake-cep", "tslake-exporter")
 SERVICES = ("generator", "raw-ingest", "cep-ingest", "cep", "exporter")
 
