@@ -4,7 +4,7 @@
    client processes (boto3 itself costs ~5 ms of client CPU per call, which would hide the server). The
    endpoint's CPU per record is reported too. Ceiling: the same rows inserted directly into DuckDB from one
    Arrow table (no HTTP, JSON, validation or version semantics).
-2. The exporter's interpolation query (the seed's query 1 over a BETWEEN window) over 15 minutes x 100
+2. The seed exporter's interpolation query (query 4 in tests/support/seed_queries.py) over 15 minutes x 100
    sensors at 1 Hz (90,000 readings, 90,000 result rows): the Query call that runs it and returns the first
    page, and all pages. Ceiling: the same interpolation hand-written for DuckDB (two ASOF joins).
 Goals on the 2-core machine: >= 50,000 records/s ingest, query under 1 s.
@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from bench.report import Figure, Report
+from tests.support.seed_queries import QUERY_4, seed_sql
 from tslake.local.process import EndpointProcess, start_endpoint
 
 TARGET = "Timestream_20181101."
@@ -36,23 +37,6 @@ CLIENTS = 2
 SENSORS = 100
 QUERY_SECONDS = 900
 QUERY_RUNS = 3
-
-EXPORT_QUERY = """WITH per_sensor AS (
-    SELECT sensor_id,
-           INTERPOLATE_LINEAR(CREATE_TIME_SERIES(time, measure_value::double),
-                              SEQUENCE(min(time), max(time), 1s)) AS temp_series,
-           INTERPOLATE_LOCF(CREATE_TIME_SERIES(time, status),
-                            SEQUENCE(min(time), max(time), 1s)) AS status_series
-    FROM "bench"."readings"
-    WHERE measure_name = 'temperature' AND time BETWEEN '{start}' AND '{end}'
-    GROUP BY sensor_id
-)
-SELECT p.sensor_id, t.time, min(s.status) AS status, avg(t.temp) AS temperature
-FROM per_sensor AS p
-CROSS JOIN UNNEST(temp_series) AS t (time, temp)
-CROSS JOIN UNNEST(status_series) AS s (time, status)
-WHERE t.time = s.time
-GROUP BY p.sensor_id, t.time"""
 
 DIRECT_QUERY = """WITH r AS (
     SELECT sensor_id, time, v, status FROM readings WHERE time BETWEEN $start AND $end
@@ -279,7 +263,7 @@ def run(report: Report) -> None:
             rows = _readings(base_ms)
             _load_readings(endpoint, rows)
             window = _window(base_ms)
-            sql = EXPORT_QUERY.format(start=window[0], end=window[1])
+            sql = seed_sql(QUERY_4, DATABASE, "readings", start=window[0], end=window[1])
             runs = [_query(endpoint, sql) for _ in range(QUERY_RUNS)]
             first = statistics.median(r[0] for r in runs)
             total = statistics.median(r[1] for r in runs)

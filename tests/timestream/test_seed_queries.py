@@ -15,40 +15,7 @@ from typing import Any
 
 import pytest
 
-QUERY_1 = """WITH per_sensor AS (
-    SELECT sensor_id,
-           INTERPOLATE_LINEAR(CREATE_TIME_SERIES(time, measure_value::double),
-                              SEQUENCE(min(time), max(time), 1s)) AS temp_series,
-           INTERPOLATE_LOCF(CREATE_TIME_SERIES(time, status),
-                            SEQUENCE(min(time), max(time), 1s)) AS status_series
-    FROM "<database>"."<raw table>"
-    WHERE measure_name = 'temperature' AND time >= ago(15m)
-    GROUP BY sensor_id
-)
-SELECT p.sensor_id, t.time, min(s.status) AS status, avg(t.temp) AS temperature
-FROM per_sensor AS p
-CROSS JOIN UNNEST(temp_series) AS t (time, temp)
-CROSS JOIN UNNEST(status_series) AS s (time, status)
-WHERE t.time = s.time
-GROUP BY p.sensor_id, t.time"""
-
-QUERY_2 = """SELECT sensor_id,
-       INTERPOLATE_LINEAR(CREATE_TIME_SERIES(time, measure_value::double),
-                          SEQUENCE(min(time), max(time), 1s)) AS temp_series,
-       INTERPOLATE_LOCF(CREATE_TIME_SERIES(time, status),
-                        SEQUENCE(min(time), max(time), 1s)) AS status_series
-FROM "<database>"."<raw table>"
-WHERE measure_name = 'temperature' AND time >= ago(15m)
-GROUP BY sensor_id"""
-
-QUERY_3 = """SELECT sensor_id,
-       CREATE_TIME_SERIES(time, measure_value::double) AS temp_series,
-       CREATE_TIME_SERIES(time, status) AS status_series
-FROM "<database>"."<raw table>"
-WHERE measure_name = 'temperature' AND time >= ago(1m)
-GROUP BY sensor_id"""
-
-QUERY_4 = QUERY_1.replace("time >= ago(15m)", "time BETWEEN '<window start>' AND '<window end>'")
+from tests.support.seed_queries import QUERY_1, QUERY_2, QUERY_3, QUERY_4, seed_sql
 
 # (sensor, offset in ms from the base time, temperature, status)
 READINGS: list[tuple[str, int, float, str]] = [
@@ -98,13 +65,6 @@ def expected_flat(base: int, readings: list[tuple[str, int, float, str]]) -> lis
         mine = [(base + r[1], r[2], r[3]) for r in readings if r[0] == sensor]
         rows += [(sensor, ts(t), status, value) for t, value, status in interpolate(mine)]
     return rows
-
-
-def seed_sql(template: str, database: str, table: str, **window: str) -> str:
-    sql = template.replace("<database>", database).replace("<raw table>", table)
-    for key, value in window.items():
-        sql = sql.replace(f"<window {key}>", value)
-    return sql
 
 
 @pytest.fixture(scope="module")
