@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.report import Report
+from tslake.logs import configure_logging
 
 
 def main() -> int:
@@ -19,6 +20,7 @@ def main() -> int:
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
     if args.only:
         names = [n for n in names if n.removeprefix("bench_") in args.only]
+    configure_logging("WARNING", "bench")  # figures on stdout, only problems on stderr
     report = Report()
     for name in names:
         print(f"== {name.removeprefix('bench_')}", flush=True)

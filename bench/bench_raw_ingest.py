@@ -26,13 +26,15 @@ from tslake.ingest.layouts import layout
 from tslake.ingest.seed import seed_records, seed_write
 from tslake.local.process import EndpointProcess, start_endpoint
 from tslake.schema import STATUSES, SensorReading
+from tslake.settings.consumer import ConsumerSettings
 from tslake.sinks.base import TimeSeriesSink
 from tslake.sinks.null import NullSink
 from tslake.sinks.timestream import TimestreamSink
 
 LATENCY_ENV = "TSLAKE_LOCAL_TIMESTREAM_WRITE_LATENCY_MS"
 DATABASE = "bench"
-BATCH = 1000  # records per handle() call, the consumer layer's default max_records
+# Records per handle() call: what one GetRecords returns by default (KCL maxRecords).
+BATCH = int(ConsumerSettings.model_fields["max_records"].default)
 CONCURRENCY = int(os.environ.get("TSLAKE_BENCH_WRITE_CONCURRENCY", "8"))
 RETENTION_MS = 24 * 3600 * 1000
 

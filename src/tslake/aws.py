@@ -10,12 +10,21 @@ import boto3
 from botocore.config import Config
 
 
-def client(service: str, *, max_pool_connections: int = 10, max_attempts: int = 5, **kwargs: Any) -> Any:
+def client(
+    service: str,
+    *,
+    max_pool_connections: int = 10,
+    max_attempts: int = 5,
+    parameter_validation: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """`parameter_validation=False` for hot paths whose requests our own code builds and checks."""
     config = Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         max_pool_connections=max_pool_connections,
         connect_timeout=5,
         read_timeout=30,
+        parameter_validation=parameter_validation,
     )
     if "endpoint_url" not in kwargs:
         # The same variables boto3 reads, passed explicitly: botocore skips endpoint discovery (which

@@ -10,7 +10,7 @@ from tslake.ingest.layouts import layout as get_layout
 from tslake.settings.raw_ingest import RawIngestSettings
 from tslake.sinks.base import TimeSeriesSink
 from tslake.sinks.null import NullSink
-from tslake.sinks.timestream import TimestreamSink
+from tslake.sinks.timestream import TimestreamSink, write_client
 
 SERVICE = "raw-ingest"
 
@@ -18,16 +18,10 @@ SERVICE = "raw-ingest"
 def build_sink(settings: RawIngestSettings) -> TimeSeriesSink:
     if settings.sink == "null":
         return NullSink()
-    client = aws.client(
-        "timestream-write",
-        max_attempts=0,  # the sink's own retry loop owns backoff
-        max_pool_connections=max(settings.write_concurrency, 10),
-        region_name=settings.region,
-    )
     return TimestreamSink(
         settings.timestream_database,
         settings.timestream_table,
-        client=client,
+        client=write_client(settings.write_concurrency, settings.region),
         concurrency=settings.write_concurrency,
         batch_size=settings.write_batch_size,
         max_attempts=settings.write_max_attempts,

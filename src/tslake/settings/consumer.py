@@ -39,7 +39,7 @@ class ConsumerSettings(BaseServiceSettings):
     initial_position: Literal["TRIM_HORIZON", "LATEST"] = "TRIM_HORIZON"
 
     # Timing and batch sizes (KCL names, in milliseconds, so the two drivers read the same numbers).
-    max_records: int = Field(default=1000, ge=1, le=10000)
+    max_records: int = Field(default=10000, ge=1, le=10000, description="KCL maxRecords; its default too")
     idle_time_between_reads_millis: int = Field(default=1000, ge=0)
     failover_time_millis: int = Field(default=10000, ge=1000)
     shard_sync_interval_millis: int = Field(default=60000, ge=100)
