@@ -1,5 +1,8 @@
 """MWAA (Airflow 3.0.6) DAGs: export each 5-minute window to the S3 data lake, then crawl it with Glue.
 
+Tasks: export_interpolated and export_cep (in parallel) -> glue_crawler (the seed's crawler over the
+lake bucket into the Glue database: created or updated, then started) -> wait_for_glue_crawler.
+
 - `tslake_export`: every 5 minutes, catchup on (missed windows are exported in order) and retries.
   The window is the run's data interval [data_interval_start, data_interval_end).
 - `tslake_export_manual`: the same tasks, triggered by hand (the seed's manual Glue DAG); the window is
@@ -69,6 +72,13 @@ def export_dataset(
     return {"window": window.id, "rows": result.rows, "files": result.files, "keys": result.keys}
 
 
+def wait_for_crawler(name: str, **_: Any) -> str:
+    """Until the crawl has finished; fails the task if it failed."""
+    from tslake.export.catalog import wait_for_crawler
+
+    return wait_for_crawler(name)
+
+
 def _crawler_config() -> dict[str, Any]:
     """The seed's crawler over the lake bucket into the Glue database (templated from Variables)."""
     bucket = f"{{{{ var.value.get('tslake_lake_bucket', '{names.LAKE_BUCKET}') }}}}"
@@ -94,14 +104,20 @@ def _tasks() -> None:
         task_id="glue_crawler",
         config=_crawler_config(),
         aws_conn_id=None,  # the default credential chain: the MWAA execution role
-        poll_interval=5,
+        wait_for_completion=False,  # waited for below; the provider's wait needs GetCrawlerMetrics
     )
-    exports >> crawl  # type: ignore[operator]
+    wait = PythonOperator(
+        task_id="wait_for_glue_crawler",
+        python_callable=wait_for_crawler,
+        op_kwargs={"name": _crawler_config()["Name"]},
+    )
+    exports >> crawl >> wait  # type: ignore[operator]
 
 
 DEFAULT_ARGS = {
     "owner": "tslake",
-    "retries": 3,
+    # Airflow configuration option `tslake.export_retries` (env AIRFLOW__TSLAKE__EXPORT_RETRIES), default 3.
+    "retries": conf.getint("tslake", "export_retries", fallback=3),
     "retry_delay": timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "execution_timeout": timedelta(minutes=10),

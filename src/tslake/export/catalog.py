@@ -7,11 +7,14 @@ without waiting for a crawler. Re-adding an existing partition is a no-op.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import awswrangler as wr
 from botocore.exceptions import BotoCoreError, ClientError
 
+from tslake import aws
 from tslake.export.lake import Format, WrittenFile, partition_prefix
 from tslake.export.window import parse_time
 
@@ -62,3 +65,32 @@ def register(
     except (ClientError, BotoCoreError, wr.exceptions.AlreadyExists) as exc:
         raise CatalogError(f"registering {database}.{table} in the Glue Data Catalog failed: {exc}") from exc
     return len(partitions)
+
+
+class CrawlerFailedError(CatalogError):
+    """The Glue crawler's last crawl failed or was cancelled, or did not finish in time."""
+
+
+def wait_for_crawler(name: str, timeout_seconds: float = 900.0, poll_seconds: float = 5.0, glue: Any = None) -> str:
+    """Wait until crawler `name` is READY again; returns its last crawl's status.
+
+    A READY crawler whose last crawl is neither FAILED nor CANCELLED has succeeded. (The Amazon
+    provider's own wait also calls GetCrawlerMetrics and requires the status SUCCEEDED; this only
+    reads GetCrawler, so it works against any Glue API, moto included.)
+    """
+    glue = glue or aws.client("glue")
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            crawler = glue.get_crawler(Name=name)["Crawler"]
+        except (ClientError, BotoCoreError) as exc:
+            raise CatalogError(f"cannot read Glue crawler {name}: {exc}") from exc
+        status = str(crawler.get("LastCrawl", {}).get("Status", ""))
+        if crawler.get("State") == "READY":
+            if status in ("FAILED", "CANCELLED"):
+                message = crawler.get("LastCrawl", {}).get("ErrorMessage", "")
+                raise CrawlerFailedError(f"Glue crawler {name}: last crawl {status} {message}".rstrip())
+            return status
+        if time.monotonic() > deadline:
+            raise CrawlerFailedError(f"Glue crawler {name} still {crawler.get('State')} after {timeout_seconds:.0f}s")
+        time.sleep(poll_seconds)
