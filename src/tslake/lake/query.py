@@ -86,7 +86,7 @@ def connect(bucket: str = names.LAKE_BUCKET, filesystem: pafs.FileSystem | None 
 def query(sql: str, bucket: str = names.LAKE_BUCKET) -> pa.Table:
     con = connect(bucket)
     try:
-        return con.sql(sql).fetch_arrow_table()
+        return con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         raise LakeQueryError(f"query failed: {exc}") from exc
     finally:
