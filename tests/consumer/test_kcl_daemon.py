@@ -12,14 +12,11 @@ One batched scenario (each JVM start costs ~30 s):
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.consumer.scenario import Scenario, assert_exactly_once, mark, wait_until
 from tslake.consumer.kcl.daemon import KclJarsNotFoundError, jars_dir
-from tslake.local.process import EndpointProcess
 from tslake.settings.consumer import ConsumerSettings
 
 pytestmark = pytest.mark.kcl
@@ -39,15 +36,6 @@ def kcl_available() -> None:
         jars_dir(ConsumerSettings(stream="x", application_name="x"))
     except KclJarsNotFoundError as exc:
         pytest.fail(f"{exc}: run `make venv` (installs requirements/kcl-test.txt)")
-
-
-@pytest.fixture
-def scenario(endpoint: EndpointProcess, tmp_path: Path) -> Iterator[Scenario]:
-    s = Scenario(endpoint, tmp_path)
-    try:
-        yield s
-    finally:
-        s.stop_all()
 
 
 def test_multilangdaemon_split_kill_takeover_sigterm_and_python_handover(

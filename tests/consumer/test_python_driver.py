@@ -6,25 +6,13 @@ leases, `kill -9` of one mid-stream, takeover, SIGTERM with a checkpoint; plus a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.consumer.scenario import Scenario, assert_exactly_once, mark, wait_until
 from tslake.local.process import EndpointProcess
 
 GRACE_S = 8.0  # TSLAKE_SHUTDOWN_GRACE_MILLIS in the scenario
-
-
-@pytest.fixture
-def scenario(endpoint: EndpointProcess, tmp_path: Path) -> Iterator[Scenario]:
-    s = Scenario(endpoint, tmp_path)
-    try:
-        yield s
-    finally:
-        s.stop_all()
 
 
 def test_two_workers_kill_takeover_sigterm_exactly_once(scenario: Scenario) -> None:

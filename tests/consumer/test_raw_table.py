@@ -7,8 +7,6 @@ import random
 import shutil
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,15 +18,6 @@ from tslake.schema import SensorReading
 
 RECORDS = 10_000
 DB = names.TIMESTREAM_DATABASE
-
-
-@pytest.fixture
-def scenario(endpoint: EndpointProcess, tmp_path: Path) -> Iterator[Scenario]:
-    s = Scenario(endpoint, tmp_path)
-    try:
-        yield s
-    finally:
-        s.stop_all()
 
 
 def _scrape(port: int, needle: str) -> str | None:
