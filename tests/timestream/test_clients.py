@@ -28,8 +28,7 @@ def test_awswrangler_write_and_query_round_trip(endpoint: EndpointProcess, datab
             "status": ["OK", "WARNING", "ERROR"],
         }
     )
-    rejected = wr.timestream.write(
-        df=frame,
+    kwargs: dict[str, Any] = dict(
         database=database,
         table=table,
         time_col="time",
@@ -37,20 +36,10 @@ def test_awswrangler_write_and_query_round_trip(endpoint: EndpointProcess, datab
         dimensions_cols=["sensor_id"],
         measure_name="reading",
     )
+    rejected = wr.timestream.write(df=frame, **kwargs)
     assert rejected == []
     # Replaying the same frame is idempotent (same version, same values).
-    assert (
-        wr.timestream.write(
-            df=frame,
-            database=database,
-            table=table,
-            time_col="time",
-            measure_col=["temperature", "status"],
-            dimensions_cols=["sensor_id"],
-            measure_name="reading",
-        )
-        == []
-    )
+    assert wr.timestream.write(df=frame, **kwargs) == []
     out = wr.timestream.query(f'SELECT sensor_id, time, temperature, status FROM "{database}"."{table}" ORDER BY time')
     assert list(out.columns) == ["sensor_id", "time", "temperature", "status"]
     assert out["sensor_id"].tolist() == ["sensor-01", "sensor-02", "sensor-01"]

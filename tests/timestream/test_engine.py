@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ def scalar_rows(service: TimestreamService, sql: str) -> list[list[str | None]]:
     status, body = call(service, "Query", QueryString=sql)
     assert status == 200, body
     return [[d.get("ScalarValue") for d in row["Data"]] for row in body["Rows"]]
+
+
+def run_concurrently(worker: Callable[[int], None], count: int) -> None:
+    """Start `worker(0)` ... `worker(count - 1)` on their own threads, then wait for all of them."""
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def test_catalog_data_and_versions_survive_a_restart(tmp_path: Path) -> None:
@@ -98,11 +108,7 @@ def test_concurrent_writers_lose_nothing(direct: Direct) -> None:
             if status != 200:
                 errors.append(str(body))
 
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_concurrently(writer, 4)
     assert errors == []
     rows = scalar_rows(
         direct.service, 'SELECT sensor_id, count(*) FROM "db1"."raw" GROUP BY sensor_id ORDER BY sensor_id'
@@ -205,11 +211,7 @@ def test_schema_growth_while_flushing_concurrently(monkeypatch: pytest.MonkeyPat
                 if status != 200:
                     errors.append(str(body))
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_concurrently(writer, 3)
         assert errors == []
         assert scalar_rows(service, 'SELECT count(*) FROM "db1"."raw"') == [["90"]]
         assert scalar_rows(service, 'SELECT "w2_m29" FROM "db1"."raw" WHERE "w2_m29" IS NOT NULL') == [["29"]]
