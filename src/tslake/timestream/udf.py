@@ -72,58 +72,59 @@ def _build(rows: list[dict[str, np.ndarray] | None], struct_type: pa.StructType)
     return pa.StructArray.from_arrays(children, fields=list(struct_type), mask=mask)
 
 
+Index = dict[str, np.ndarray]  # one row of a returned struct: equally long arrays
+
+
+def _per_series(
+    times: pa.ChunkedArray,
+    points: pa.ChunkedArray,
+    index: Callable[[np.ndarray, np.ndarray], Index],
+    struct_type: pa.StructType,
+) -> pa.Array:
+    """`index(series times, points)` for every row where neither is NULL; NULL rows stay NULL."""
+    return _build([None if row is None else index(*row) for row in _rows(times, points)], struct_type)
+
+
 def locf_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
     """Index (1-based) of the last reading at or before each point; points before the first reading drop."""
-    rows: list[dict[str, np.ndarray] | None] = []
-    for row in _rows(times, points):
-        if row is None:
-            rows.append(None)
-            continue
-        t, p = row
-        idx = np.searchsorted(t, p, side="right")
-        keep = idx > 0
-        rows.append({"time": p[keep], "i": idx[keep].astype(np.int32)})
-    return _build(rows, _LOCF_TYPE)
+    return _per_series(times, points, _locf_row, _LOCF_TYPE)
+
+
+def _locf_row(t: np.ndarray, p: np.ndarray) -> Index:
+    idx = np.searchsorted(t, p, side="right")
+    keep = idx > 0
+    return {"time": p[keep], "i": idx[keep].astype(np.int32)}
 
 
 def linear_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
     """For each point inside the series' range: the two bracketing readings and the weight of the second.
     Points outside [first, last] reading are dropped, as Timestream does."""
-    rows: list[dict[str, np.ndarray] | None] = []
-    for row in _rows(times, points):
-        if row is None:
-            rows.append(None)
-            continue
-        t, p = row
-        if len(t) == 0:
-            rows.append(
-                {"time": p[:0], "i": p[:0].astype(np.int32), "j": p[:0].astype(np.int32), "w": p[:0].astype(np.float64)}
-            )
-            continue
-        keep = (p >= t[0]) & (p <= t[-1])
-        p = p[keep]
-        hi = np.searchsorted(t, p, side="left")  # first reading at or after the point (0-based)
-        exact = t[np.minimum(hi, len(t) - 1)] == p
-        lo = np.where(exact, hi, hi - 1)
-        hi = np.where(exact, hi, hi)
-        span = (t[hi] - t[lo]).astype(np.float64)
-        weight = np.where(span > 0, (p - t[lo]).astype(np.float64) / np.where(span > 0, span, 1.0), 0.0)
-        rows.append({"time": p, "i": (lo + 1).astype(np.int32), "j": (hi + 1).astype(np.int32), "w": weight})
-    return _build(rows, _LINEAR_TYPE)
+    return _per_series(times, points, _linear_row, _LINEAR_TYPE)
+
+
+def _linear_row(t: np.ndarray, p: np.ndarray) -> Index:
+    if len(t) == 0:
+        return {"time": p[:0], "i": p[:0].astype(np.int32), "j": p[:0].astype(np.int32), "w": p[:0].astype(np.float64)}
+    keep = (p >= t[0]) & (p <= t[-1])
+    p = p[keep]
+    hi = np.searchsorted(t, p, side="left")  # first reading at or after the point (0-based)
+    exact = t[np.minimum(hi, len(t) - 1)] == p
+    lo = np.where(exact, hi, hi - 1)
+    hi = np.where(exact, hi, hi)
+    span = (t[hi] - t[lo]).astype(np.float64)
+    weight = np.where(span > 0, (p - t[lo]).astype(np.float64) / np.where(span > 0, span, 1.0), 0.0)
+    return {"time": p, "i": (lo + 1).astype(np.int32), "j": (hi + 1).astype(np.int32), "w": weight}
 
 
 def exact_index(times: pa.ChunkedArray, points: pa.ChunkedArray) -> pa.Array:
     """Index (1-based) of a reading exactly at each point, 0 where there is none (INTERPOLATE_FILL)."""
-    rows: list[dict[str, np.ndarray] | None] = []
-    for row in _rows(times, points):
-        if row is None:
-            rows.append(None)
-            continue
-        t, p = row
-        idx = np.searchsorted(t, p, side="left")
-        found = (idx < len(t)) & (t[np.minimum(idx, max(len(t) - 1, 0))] == p) if len(t) else np.zeros(len(p), bool)
-        rows.append({"time": p, "i": np.where(found, idx + 1, 0).astype(np.int32)})
-    return _build(rows, _LOCF_TYPE)
+    return _per_series(times, points, _exact_row, _LOCF_TYPE)
+
+
+def _exact_row(t: np.ndarray, p: np.ndarray) -> Index:
+    idx = np.searchsorted(t, p, side="left")
+    found = (idx < len(t)) & (t[np.minimum(idx, max(len(t) - 1, 0))] == p) if len(t) else np.zeros(len(p), bool)
+    return {"time": p, "i": np.where(found, idx + 1, 0).astype(np.int32)}
 
 
 _TIMES = "list_transform(ts, lambda x: CAST(x.time AS TIMESTAMP_NS))"
