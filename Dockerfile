@@ -55,5 +55,8 @@ RUN apt-get update \
 COPY --from=build-consumer /opt/tslake /opt/tslake
 ENV TSLAKE_COMMAND=${SERVICE} \
     TSLAKE_CONSUMER_DRIVER=kcl
-RUN tslake "${SERVICE:?--build-arg SERVICE=<raw-ingest|cep> is required}" --help > /dev/null
+# Fails the build on a missing or unknown SERVICE, or when amazon-kclpy came without the KCL jars.
+RUN tslake "${SERVICE:?--build-arg SERVICE=<raw-ingest|cep> is required}" --help > /dev/null \
+ && python -c "from tslake.consumer.kcl.daemon import jars_dir; from tslake.settings.consumer import ConsumerSettings; \
+print(jars_dir(ConsumerSettings(stream='x', application_name='x')))"
 USER 10001
