@@ -282,37 +282,22 @@ def test_glue_registration(known: dict[str, Any]) -> None:
     assert [p["Values"] for p in partitions] == [[f"{start:%Y-%m-%d}", f"{start:%H}"]]
 
 
-# The seed's query 4 as written in the seed (per-sensor cross product of the two series, filtered on
-# time), kept here only as the reference the export query must agree with, row for row.
-SEED_QUERY_4 = """\
-WITH per_sensor AS (
-    SELECT sensor_id,
-           INTERPOLATE_LINEAR(CREATE_TIME_SERIES(time, measure_value::double),
-                              SEQUENCE(min(time), max(time), 1s)) AS temp_series,
-           INTERPOLATE_LOCF(CREATE_TIME_SERIES(time, status),
-                            SEQUENCE(min(time), max(time), 1s)) AS status_series
-    FROM "{database}"."{table}"
-    WHERE measure_name = 'temperature' AND time >= '{start}' AND time < '{end}'
-    GROUP BY sensor_id
-)
-SELECT p.sensor_id, t.time, min(s.status) AS status, avg(t.temp) AS temperature
-FROM per_sensor AS p
-CROSS JOIN UNNEST(temp_series) AS t (time, temp)
-CROSS JOIN UNNEST(status_series) AS s (time, status)
-WHERE t.time = s.time
-GROUP BY p.sensor_id, t.time
-"""
-
-
 def test_export_query_gives_the_seed_query_rows(known: dict[str, Any]) -> None:
+    """Row for row what the seed's query 4 gives, once its BETWEEN is made half-open like ours."""
+    from tests.support.seed_queries import QUERY_4, seed_sql
     from tslake.export.queries import interpolation_query
     from tslake.export.store import run_query
     from tslake.export.window import SQL_FORMAT
 
     w = known["w1"]
-    seed = SEED_QUERY_4.format(
-        database=names.TIMESTREAM_DATABASE,
-        table=known["table"],
+    half_open = QUERY_4.replace(
+        "BETWEEN '<window start>' AND '<window end>'", ">= '<window start>' AND time < '<window end>'"
+    )
+    assert half_open != QUERY_4
+    seed = seed_sql(
+        half_open,
+        names.TIMESTREAM_DATABASE,
+        known["table"],
         start=w.start.strftime(SQL_FORMAT),
         end=w.end.strftime(SQL_FORMAT),
     )
