@@ -26,6 +26,11 @@ def test_backfill_windows_are_aligned_and_clipped() -> None:
     assert all(a.end == b.start for a, b in itertools.pairwise(windows))
 
 
+def test_backfill_bounds_widen_to_whole_seconds() -> None:
+    windows = list(windows_between(t("2025-01-01T00:03:00.250Z"), t("2025-01-01T00:04:59.5Z"), 5))
+    assert windows == [Window(t("2025-01-01T00:03:00Z"), t("2025-01-01T00:05:00Z"))]
+
+
 def test_last_complete_window_waits_for_late_data() -> None:
     now = t("2025-01-01T10:07:30Z")
     assert last_complete_window(now, 5, 0) == Window(t("2025-01-01T10:00:00Z"), t("2025-01-01T10:05:00Z"))

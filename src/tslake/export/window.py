@@ -82,8 +82,13 @@ def last_complete_window(now: datetime, minutes: int, delay_seconds: float) -> W
 
 
 def windows_between(start: datetime, end: datetime, minutes: int) -> Iterator[Window]:
-    """Aligned windows covering [start, end); the first and last are clipped to the bounds."""
-    start, end = as_utc(start), as_utc(end)
+    """Aligned windows covering [start, end); the first and last are clipped to the bounds.
+
+    Bounds with a fraction of a second are widened to whole seconds (start down, end up).
+    """
+    start, end = as_utc(start).replace(microsecond=0), as_utc(end)
+    if end.microsecond:
+        end = end.replace(microsecond=0) + timedelta(seconds=1)
     if end <= start:
         raise InvalidWindowError(f"--end {end.isoformat()} is not after --start {start.isoformat()}")
     step = timedelta(minutes=minutes)
