@@ -16,7 +16,7 @@ import structlog
 from tslake import names
 from tslake.export import catalog
 from tslake.export.datasets import DATASETS, Dataset, DatasetName
-from tslake.export.lake import Format, LakeWriter
+from tslake.export.lake import FORMATS, Format, LakeWriter
 from tslake.export.queries import columns_query
 from tslake.export.store import StoreQueryError, query_columns, run_query
 from tslake.export.window import Window
@@ -40,6 +40,10 @@ class ExportConfig:
     glue_database: str | None = None  # register tables/partitions in Glue only when set
     glue_interpolated_table: str = DatasetName.INTERPOLATED.value
     glue_cep_table: str = DatasetName.CEP.value
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown export format {self.format!r}; one of {', '.join(FORMATS)}")
 
     def table(self, dataset: DatasetName) -> str:
         return self.raw_table if dataset is DatasetName.INTERPOLATED else self.cep_table
