@@ -111,7 +111,7 @@ def _tasks() -> None:
         python_callable=wait_for_crawler,
         op_kwargs={"name": _crawler_config()["Name"]},
     )
-    exports >> crawl >> wait  # type: ignore[operator]
+    exports >> crawl >> wait
 
 
 DEFAULT_ARGS = {
