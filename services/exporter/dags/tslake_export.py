@@ -66,7 +66,7 @@ def export_dataset(
         raw_table=_setting("tslake_raw_table"),
         cep_table=_setting("tslake_cep_table"),
         bucket=_setting("tslake_lake_bucket"),
-        format=_setting("tslake_export_format"),  # type: ignore[arg-type]
+        format=_setting("tslake_export_format"),  # validated by ExportConfig
     )
     result = export_window(window, config, dataset)
     return {"window": window.id, "rows": result.rows, "files": result.files, "keys": result.keys}
