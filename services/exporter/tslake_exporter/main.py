@@ -26,6 +26,8 @@ from tslake.export import (
     parse_time,
     windows_between,
 )
+from tslake.export.lake import LakeWriter
+from tslake.export.store import query_client
 from tslake.logs import configure_logging
 from tslake.metrics import exporter as metrics
 from tslake.settings.base import EXIT_BAD_SETTING, load_settings
@@ -108,12 +110,13 @@ def run(args: argparse.Namespace) -> int:
         bucket=config.bucket,
         format=config.format,
     )
+    client, writer = query_client(), LakeWriter(config.bucket)  # one of each for every window
     try:
         with progress:
             task = progress.add_task("export", total=len(windows) * len(datasets), rows=0)
             for window in windows:
                 for dataset in datasets:
-                    result = export_window(window, config, dataset)
+                    result = export_window(window, config, dataset, query_client=client, writer=writer)
                     totals["rows"] += result.rows
                     totals["files"] += result.files
                     totals["empty"] += result.empty
