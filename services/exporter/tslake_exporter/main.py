@@ -111,18 +111,25 @@ def run(args: argparse.Namespace) -> int:
         format=config.format,
     )
     client, writer = query_client(), LakeWriter(config.bucket)  # one of each for every window
+    current = f"{windows[0]}"
     try:
         with progress:
             task = progress.add_task("export", total=len(windows) * len(datasets), rows=0)
             for window in windows:
                 for dataset in datasets:
+                    current = f"{dataset.value} {window}"
                     result = export_window(window, config, dataset, query_client=client, writer=writer)
                     totals["rows"] += result.rows
                     totals["files"] += result.files
                     totals["empty"] += result.empty
                     progress.update(task, advance=1, rows=totals["rows"])
     except EXPORT_ERRORS as exc:
-        err.print(f"[bold red]tslake exporter: export failed:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]tslake exporter: export of {current} failed:[/] {exc} "
+            "(windows before it are exported; re-running is safe)",
+            highlight=False,
+            soft_wrap=True,
+        )
         code = EXIT_FAILED
     finally:
         if settings.pushgateway_url:
