@@ -43,7 +43,7 @@ def exporter(endpoint: EndpointProcess, *args: str, **env: str) -> subprocess.Co
 
 
 @pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
+def data(endpoint: EndpointProcess) -> dict[str, Any]:
     table = make_table()
     base = base_hour(2)
     readings = [

@@ -34,6 +34,7 @@ from tslake.export import (
     export_window,
 )
 from tslake.export import lake as lake_module
+from tslake.local.process import EndpointProcess, free_port
 
 pytestmark = pytest.mark.usefixtures("endpoint")
 FIVE = timedelta(minutes=5)
@@ -52,7 +53,7 @@ def random_readings(window_start_ms: int, span_ms: int, sensors: int, seed: int)
 
 
 @pytest.fixture(scope="module")
-def known() -> dict[str, Any]:
+def known(endpoint: EndpointProcess) -> dict[str, Any]:
     """Two consecutive windows of data: hand-checked sensors plus random ones, in a table of their own."""
     table = make_table()
     base = base_hour(2)
@@ -200,7 +201,6 @@ def test_missing_bucket_and_unreachable_store(known: dict[str, Any], monkeypatch
         export_window(known["w1"], ExportConfig(raw_table=known["table"], bucket="tslake-no-such-bucket"))
 
     bucket = make_bucket()
-    from tslake.local.process import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_TIMESTREAM_QUERY", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError, match="unreachable"):
