@@ -28,4 +28,11 @@ def configure_logging(level: str = "INFO", service: str = "tslake") -> structlog
 
 
 def get_logger(**bindings: object) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger().bind(**bindings)
+    """Lazy: safe at import time, it takes the configuration in force when it first logs."""
+    return structlog.get_logger(**bindings)
+
+
+# Before configure_logging runs, structlog's own default would print to stdout, which the KCL
+# protocol owns; send anything logged that early to stderr too.
+if not structlog.is_configured():
+    structlog.configure(logger_factory=structlog.WriteLoggerFactory(file=sys.stderr))
