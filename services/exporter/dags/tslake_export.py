@@ -16,7 +16,7 @@ CronJob: no query text lives here. Settings are Airflow Variables (on MWAA backe
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pendulum
 from airflow.configuration import conf
@@ -53,6 +53,7 @@ def export_dataset(
 ) -> dict[str, Any]:
     """One dataset, one window. Raises (so Airflow retries) on any failure; an empty window succeeds."""
     from tslake.export import ExportConfig, Window, export_window, last_complete_window, parse_time
+    from tslake.export.lake import Format
 
     params = params or {}
     if params.get("start") or params.get("end"):
@@ -66,7 +67,7 @@ def export_dataset(
         raw_table=_setting("tslake_raw_table"),
         cep_table=_setting("tslake_cep_table"),
         bucket=_setting("tslake_lake_bucket"),
-        format=_setting("tslake_export_format"),  # validated by ExportConfig
+        format=cast("Format", _setting("tslake_export_format")),  # ExportConfig rejects an unknown one
     )
     result = export_window(window, config, dataset)
     return {"window": window.id, "rows": result.rows, "files": result.files, "keys": result.keys}
