@@ -25,7 +25,7 @@ class Figure:
         goal = f"  goal: {self.goal}" if self.goal else ""
         return (
             f"{self.name:<48} {self.value:>12,.1f} {self.unit:<10} vs {self.baseline_name}: "
-            f"{self.baseline:>12,.1f}  -> {self.ratio:5.2f}x better{goal}"
+            f"{self.baseline:>12,.1f}  -> {self.ratio:5.2f}x{goal}"
         )
 
 
