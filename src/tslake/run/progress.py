@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import deque
 
@@ -66,4 +67,5 @@ class ProgressBoard:
 
 
 def make_console() -> Console:
-    return Console(highlight=False)
+    # A log file or CI has no width to ask; wide enough that the summary tables don't wrap.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
