@@ -24,7 +24,7 @@ from bench.report import Figure, Report
 from tslake import aws, names
 from tslake.export import ExportConfig, Window, export_window
 from tslake.export.queries import interpolation_query
-from tslake.local.process import start_endpoint
+from tslake.local.process import environ, start_endpoint
 
 SENSORS = int(os.environ.get("TSLAKE_BENCH_EXPORTER_SENSORS", "100"))
 SECONDS = 3600
@@ -82,46 +82,37 @@ def run(report: Report) -> None:
     import awswrangler as wr
 
     log_path = Path(tempfile.gettempdir()) / "tslake-bench-exporter-endpoint.log"
-    with start_endpoint(log_path=log_path) as endpoint:
-        saved = {k: os.environ.get(k) for k in endpoint.env()}
-        os.environ.update(endpoint.env())
-        try:
-            for service, call in (
-                ("timestream-write", lambda c: c.create_database(DatabaseName=names.TIMESTREAM_DATABASE)),
-                ("s3", lambda c: c.create_bucket(Bucket=BUCKET)),
-            ):
-                call(aws.client(service))
-            base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-            started = time.perf_counter()
-            n = _load(base)
-            print(f"  loaded {n:,} readings in {time.perf_counter() - started:.1f}s (not timed)", flush=True)
-            window = Window(base, base + timedelta(seconds=SECONDS))
-            config = ExportConfig(raw_table=TABLE, bucket=BUCKET)
-            export_window(Window(base, base + timedelta(minutes=5)), config)  # warm-up, untimed
+    with start_endpoint(log_path=log_path) as endpoint, environ(endpoint.env()):
+        for service, call in (
+            ("timestream-write", lambda c: c.create_database(DatabaseName=names.TIMESTREAM_DATABASE)),
+            ("s3", lambda c: c.create_bucket(Bucket=BUCKET)),
+        ):
+            call(aws.client(service))
+        base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+        started = time.perf_counter()
+        n = _load(base)
+        print(f"  loaded {n:,} readings in {time.perf_counter() - started:.1f}s (not timed)", flush=True)
+        window = Window(base, base + timedelta(seconds=SECONDS))
+        config = ExportConfig(raw_table=TABLE, bucket=BUCKET)
+        export_window(Window(base, base + timedelta(minutes=5)), config)  # warm-up, untimed
 
-            # Baseline: the seed's one call.
-            sql = interpolation_query(names.TIMESTREAM_DATABASE, TABLE, window)
-            t0 = time.perf_counter()
-            df = wr.timestream.query(sql)
-            t1 = time.perf_counter()
-            wr.s3.to_csv(df=df, path=f"s3://{BUCKET}/baseline/my_file.csv")
-            t2 = time.perf_counter()
-            seed_query, seed_write, seed_total = t1 - t0, t2 - t1, t2 - t0
-            rows = len(df)
-            del df
+        # Baseline: the seed's one call.
+        sql = interpolation_query(names.TIMESTREAM_DATABASE, TABLE, window)
+        t0 = time.perf_counter()
+        df = wr.timestream.query(sql)
+        t1 = time.perf_counter()
+        wr.s3.to_csv(df=df, path=f"s3://{BUCKET}/baseline/my_file.csv")
+        t2 = time.perf_counter()
+        seed_query, seed_write, seed_total = t1 - t0, t2 - t1, t2 - t0
+        rows = len(df)
+        del df
 
-            t0 = time.perf_counter()
-            ours = export_window(window, config)
-            ours_total = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            ours_csv = export_window(window, ExportConfig(raw_table=TABLE, bucket=BUCKET, format="csv"))
-            ours_csv_total = time.perf_counter() - t0
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        t0 = time.perf_counter()
+        ours = export_window(window, config)
+        ours_total = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours_csv = export_window(window, ExportConfig(raw_table=TABLE, bucket=BUCKET, format="csv"))
+        ours_csv_total = time.perf_counter() - t0
 
     assert ours.rows == rows == ours_csv.rows, (ours.rows, rows, ours_csv.rows)
     notes: dict[str, float | str] = {"grid_points": rows, "files": ours.files}

@@ -24,7 +24,7 @@ from tslake.deadletter import DeadLetterWriter
 from tslake.ingest.handler import RawIngestHandler
 from tslake.ingest.layouts import layout
 from tslake.ingest.seed import seed_records, seed_write
-from tslake.local.process import EndpointProcess, start_endpoint
+from tslake.local.process import EndpointProcess, environ, start_endpoint
 from tslake.schema import STATUSES, SensorReading
 from tslake.settings.consumer import ConsumerSettings
 from tslake.sinks.base import TimeSeriesSink
@@ -96,18 +96,9 @@ def _count(endpoint: EndpointProcess, table: str) -> int | None:
 
 def _run_latency(latency_ms: int, records: list[SourceRecord], data_dir: Path) -> dict[str, float]:
     """Start an endpoint adding `latency_ms` per WriteRecords call; time ours, then the seed's."""
-    saved = os.environ.get(LATENCY_ENV)
-    os.environ[LATENCY_ENV] = str(latency_ms)
-    try:
+    with environ({LATENCY_ENV: str(latency_ms)}):
         endpoint = start_endpoint(data_dir=data_dir / f"lat{latency_ms}", log_path=data_dir / f"lat{latency_ms}.log")
-    finally:
-        if saved is None:
-            os.environ.pop(LATENCY_ENV, None)
-        else:
-            os.environ[LATENCY_ENV] = saved
-    saved_env = {k: os.environ.get(k) for k in endpoint.env()}
-    os.environ.update(endpoint.env())
-    try:
+    with endpoint, environ(endpoint.env()):
         endpoint.client("timestream-write").create_database(DatabaseName=DATABASE)
         endpoint.client("s3").create_bucket(Bucket="bench-lake")
         ours_table, seed_table = _table(endpoint, "ours"), _table(endpoint, "seed")
@@ -123,13 +114,6 @@ def _run_latency(latency_ms: int, records: list[SourceRecord], data_dir: Path) -
             if counted is not None and counted != len(records):
                 raise AssertionError(f"{table}: {counted} rows, expected {len(records)}")
         return {"ours": len(records) / ours_wall, "seed": len(records) / seed_wall}
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        endpoint.stop()
 
 
 def _null_sink_cpu(records: list[SourceRecord]) -> tuple[float, float]:

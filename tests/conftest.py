@@ -14,15 +14,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tslake.local.process import EndpointProcess, start_endpoint
+from tslake.local.process import EndpointProcess, environ, start_endpoint
 
 
 @pytest.fixture(scope="session")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointProcess]:
     base = tmp_path_factory.mktemp("endpoint")
     process = start_endpoint(data_dir=base / "data", log_path=base / "endpoint.log", timeout=60.0)
-    saved = {key: os.environ.get(key) for key in process.env()}
-    try:
+    with process, environ(process.env()):
         provision = subprocess.run(
             [sys.executable, "-m", "tslake.cli", "local", "provision"],
             env={**os.environ, **process.env()},
@@ -35,15 +34,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointProce
                 f"`tslake local provision` failed ({provision.returncode}):\n{provision.stdout}\n{provision.stderr}"
                 f"\nendpoint log ({process.log_path}):\n{process.log_tail()}"
             )
-        os.environ.update(process.env())
         yield process
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        process.stop()
 
 
 @pytest.hookimpl(wrapper=True)

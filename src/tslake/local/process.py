@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +38,21 @@ def endpoint_env(url: str) -> dict[str, str]:
         "AWS_REGION": names.LOCAL_REGION,
         "AWS_DEFAULT_REGION": names.LOCAL_REGION,
     }
+
+
+@contextmanager
+def environ(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for a block (boto3 reads them per client), then put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def terminate(popen: subprocess.Popen[bytes], timeout: float) -> int:
