@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from tests.support.fault_proxy import KinesisFaultProxy
-from tests.support.kinesis import create_stream, read_all
+from tests.support.kinesis import create_stream
 from tslake.generator.replica import ReplicaIdentityError, replica_id_from, sensor_ids
 from tslake.local.process import EndpointProcess, endpoint_env
+from tslake.run.counts import read_stream
 from tslake.schema import parse_reading
 
 
@@ -40,7 +41,7 @@ def test_generator_puts_exactly_what_it_reports(endpoint: EndpointProcess) -> No
     kinesis = endpoint.client("kinesis")
     stream = create_stream(kinesis, "gen-exact")
     totals = run_generator(endpoint.env(), "--stream", stream, "--count", "2345", "--rate", "5000", "--seed", "3")
-    records = read_all(kinesis, stream)
+    records = read_stream(stream, kinesis)
 
     assert totals["sent"] == 2345 == len(records)
     assert totals["failed"] == totals["retried"] == 0
@@ -63,7 +64,7 @@ def test_seeded_output_is_deterministic(endpoint: EndpointProcess) -> None:
     for _ in range(2):
         stream = create_stream(kinesis, "gen-seed", shards=1)
         run_generator(endpoint.env(), "--stream", stream, "--count", "300", "--rate", "3000", "--seed", "42")
-        readings = [parse_reading(r["Data"]) for r in read_all(kinesis, stream)]
+        readings = [parse_reading(r["Data"]) for r in read_stream(stream, kinesis)]
         payloads.append([(r.sensor_id, r.temperature, r.status) for r in readings])
     assert payloads[0] == payloads[1]
 
@@ -79,7 +80,7 @@ def test_partial_failure_resends_only_the_failed_entries(endpoint: EndpointProce
         totals = run_generator(
             endpoint_env(proxy.url), "--stream", stream, "--count", "1500", "--rate", "5000", "--seed", "9"
         )
-    on_stream = Counter(r["Data"] for r in read_all(kinesis, stream))
+    on_stream = Counter(r["Data"] for r in read_stream(stream, kinesis))
 
     assert proxy.refused > 300, "about a third of the entries were refused once"
     assert totals["sent"] == 1500 and totals["failed"] == 0
@@ -96,7 +97,7 @@ def test_two_replicas_never_share_a_sensor_id(endpoint: EndpointProcess) -> None
     env = endpoint.env()
     for pod in ("tslake-generator-0", "tslake-generator-1"):
         run_generator({**env, "POD_NAME": pod}, "--stream", stream, "--count", "800", "--rate", "5000")
-    readings = [parse_reading(r["Data"]) for r in read_all(kinesis, stream)]
+    readings = [parse_reading(r["Data"]) for r in read_stream(stream, kinesis)]
     owners: dict[str, set[int]] = {}
     for r in readings:
         owners.setdefault(r.sensor_id, set()).add(int(r.sensor_id.split("-")[1]) // 100)

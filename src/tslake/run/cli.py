@@ -37,7 +37,6 @@ def run(args: argparse.Namespace) -> int:
         generator_args=tuple(generator_args),
         drain_timeout=args.drain_timeout,
         export_interval=args.export_interval,
-        summary_json=args.summary_json,
     )
     local_run = LocalRun(options)
     try:

@@ -19,20 +19,25 @@ def table_rows(table: str, database: str = names.TIMESTREAM_DATABASE) -> int | N
     return int(result["Rows"][0]["Data"][0]["ScalarValue"])
 
 
-def stream_records(stream: str) -> int:
-    kinesis = aws.client("kinesis")
-    total = 0
+def read_stream(stream: str, kinesis: Any | None = None) -> list[dict[str, Any]]:
+    """Every record on every shard, from TRIM_HORIZON to the current end."""
+    kinesis = kinesis or aws.client("kinesis")
+    records: list[dict[str, Any]] = []
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         iterator = kinesis.get_shard_iterator(
             StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         while iterator:
             page: dict[str, Any] = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            total += len(page["Records"])
+            records.extend(page["Records"])
             if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
                 break
             iterator = page.get("NextShardIterator")
-    return total
+    return records
+
+
+def stream_records(stream: str) -> int:
+    return len(read_stream(stream))
 
 
 def objects_under(prefix: str, bucket: str = names.LAKE_BUCKET) -> int:

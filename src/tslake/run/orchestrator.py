@@ -21,7 +21,7 @@ from tslake.lifecycle import Shutdown
 from tslake.local.process import EndpointProcess, start_endpoint
 from tslake.run import counts
 from tslake.run.progress import ProgressBoard, make_console
-from tslake.run.services import ServiceSpec, pipeline
+from tslake.run.services import module_available, pipeline
 from tslake.run.supervisor import ServiceProcess
 
 EXPORT_MODULE = "tslake_exporter.main"
@@ -40,7 +40,6 @@ class RunOptions:
     generator_args: tuple[str, ...]
     drain_timeout: float
     export_interval: float
-    summary_json: Path | None
 
 
 @dataclass
@@ -67,7 +66,7 @@ class LocalRun:
         self.services: dict[str, ServiceProcess] = {}
         self.endpoint: EndpointProcess | None = None
         self.shutdown = Shutdown()
-        self.exports = 0
+        self.exporter_available = module_available(EXPORT_MODULE)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def execute(self) -> Summary:
@@ -76,8 +75,9 @@ class LocalRun:
         run_start = datetime.now(UTC).replace(microsecond=0)
         try:
             self._start_endpoint()
-            specs = [s for s in pipeline(self.options.generator_args) if s.available()]
-            skipped = [s.name for s in pipeline(self.options.generator_args) if not s.available()]
+            all_specs = pipeline(self.options.generator_args)
+            specs = [s for s in all_specs if s.available()]
+            skipped = [s.name for s in all_specs if not s.available()]
             if skipped:
                 self.console.print(f"not yet part of the pipeline: {', '.join(skipped)}")
             # Consumers first, so the generator's first readings are picked up at once.
@@ -159,8 +159,7 @@ class LocalRun:
         """Stop the generator, then let every consumer catch up before anything else stops."""
         self.services["generator"].stop()
         generated = self._generated()
-        consumers = [s for s in self.services.values() if s.spec.command[0] in ("raw-ingest", "cep")]
-        readers = [s for s in consumers if s.name in ("raw-ingest", "cep")]
+        readers = [s for name, s in self.services.items() if name in ("raw-ingest", "cep")]
         self._wait_until(
             board, lambda: all((s.progress() or 0) >= (generated or 0) for s in readers), "the input stream"
         )
@@ -170,7 +169,7 @@ class LocalRun:
 
     # -- export and counts -------------------------------------------------------------------------------
     def _export(self, start: datetime, end: datetime) -> None:
-        if not ServiceSpec("exporter", (), EXPORT_MODULE, "", "").available():
+        if not self.exporter_available:
             return
         floor = start.replace(second=0)
         ceil = (end + timedelta(minutes=1)).replace(second=0, microsecond=0)
@@ -192,7 +191,6 @@ class LocalRun:
             stderr=(self.log_dir / "exporter.log").open("ab"),
             timeout=300,
         )
-        self.exports += 1
         if proc.returncode != 0:
             self.console.print(f"[red]exporter exited {proc.returncode}; see {self.log_dir / 'exporter.log'}")
 
@@ -210,7 +208,7 @@ class LocalRun:
             summary.cep_events = counts.stream_records(names.CEP_STREAM)
         if has("cep-ingest"):
             summary.cep_rows = counts.table_rows(names.CEP_TABLE)
-        if ServiceSpec("exporter", (), EXPORT_MODULE, "", "").available():
+        if self.exporter_available:
             self._export(run_start, datetime.now(UTC))
             summary.exported_files = counts.objects_under(names.INTERPOLATED_PREFIX) + counts.objects_under(
                 names.CEP_EXPORT_PREFIX

@@ -18,10 +18,15 @@ class ServiceSpec:
     env: dict[str, str] = field(default_factory=dict)
 
     def available(self) -> bool:
-        try:
-            return importlib.util.find_spec(self.module) is not None
-        except ModuleNotFoundError:
-            return False
+        return module_available(self.module)
+
+
+def module_available(module: str) -> bool:
+    """A service that has not landed yet has no package to import."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 # Shorter polling than the production defaults so a 90 s run shows data moving within seconds.
