@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.support.kinesis import read_all
 from tslake.consumer import SourceRecord
+from tslake.run.counts import read_stream
 
 BASE = 1_764_000_000_000
 
@@ -34,9 +34,9 @@ def source_records(kinesis: Any, stream: str) -> list[SourceRecord]:
             stream=stream,
             shard_id=r["ShardId"],
         )
-        for r in read_all(kinesis, stream)
+        for r in read_stream(stream, kinesis)
     ]
 
 
 def matches(kinesis: Any, stream: str) -> list[dict[str, Any]]:
-    return [json.loads(r["Data"]) | {"_partition_key": r["PartitionKey"]} for r in read_all(kinesis, stream)]
+    return [json.loads(r["Data"]) | {"_partition_key": r["PartitionKey"]} for r in read_stream(stream, kinesis)]

@@ -15,10 +15,10 @@ from typing import Any
 
 from tests.deploy.conftest import Rendered
 from tests.deploy.test_chart import container, env_of
-from tests.support.kinesis import read_all
 from tslake import names
 from tslake.generator.replica import sensor_ids
 from tslake.local.process import EndpointProcess
+from tslake.run.counts import read_stream
 from tslake.schema import parse_reading
 
 RECORDS = 300
@@ -52,7 +52,7 @@ def test_generator_pod_puts_its_replicas_sensors_on_the_input_stream(
     run_pod(statefulset, f"tslake-generator-{REPLICA}", endpoint, extra)
     kinesis = endpoint.client("kinesis")
     mine = set(sensor_ids(REPLICA, 100))
-    readings = [parse_reading(r["Data"]) for r in read_all(kinesis, names.INPUT_STREAM)]
+    readings = [parse_reading(r["Data"]) for r in read_stream(names.INPUT_STREAM, kinesis)]
     assert len([r for r in readings if r.sensor_id in mine]) == RECORDS
 
 

@@ -20,7 +20,7 @@ def table_rows(table: str, database: str = names.TIMESTREAM_DATABASE) -> int | N
 
 
 def read_stream(stream: str, kinesis: Any | None = None) -> list[dict[str, Any]]:
-    """Every record on every shard, from TRIM_HORIZON to the current end."""
+    """Every record on every shard, from TRIM_HORIZON to the current end, each with its `ShardId`."""
     kinesis = kinesis or aws.client("kinesis")
     records: list[dict[str, Any]] = []
     for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
@@ -29,7 +29,7 @@ def read_stream(stream: str, kinesis: Any | None = None) -> list[dict[str, Any]]
         )["ShardIterator"]
         while iterator:
             page: dict[str, Any] = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            records.extend(page["Records"])
+            records.extend({**record, "ShardId": shard["ShardId"]} for record in page["Records"])
             if not page["Records"] and page.get("MillisBehindLatest", 0) == 0:
                 break
             iterator = page.get("NextShardIterator")
